@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * The fmap: where a file's bytes live on the shared-memory devices.
+ *
+ * One definition serves libbpfam, the daemon, the CLI and the BPF programs:
+ * the daemon stores a struct bpfam_fmap as the value of the pinned `fmaps`
+ * hash map (key: the FUSE node id), and the kernel fast path's struct_ops
+ * program reads it from there.  The layout is host-endian and fixed-size so
+ * that BTF describes every field and `bpftool map dump` prints them by name.
+ *
+ * Simple file (kind BPFAM_FMAP_SIMPLE): ext[0..nr) in file order; file byte
+ * x lives in the extent where the running sum of lengths first exceeds x.
+ *
+ * Interleaved file (kind BPFAM_FMAP_INTERLEAVED): ext[0..nr) are the strips,
+ * each one contiguous device range.  File chunk c (of `chunk` bytes) lives in
+ * strip c % nr at strip offset (c / nr) * chunk.
+ *
+ * Every offset and length is a multiple of BPFAM_ALLOC_UNIT (2 MiB), which is
+ * what lets the kernel map files with PMDs.
+ */
+#ifndef BPFAM_FMAP_H
+#define BPFAM_FMAP_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define BPFAM_FMAP_VERSION 1
+#define BPFAM_ALLOC_UNIT   (2ULL << 20)
+#define BPFAM_MAX_EXTENTS  256
+#define BPFAM_MAX_STRIPS   64
+#define BPFAM_MAX_DEVS     8
+/* An interleave chunk is 2 MiB .. 1 GiB and a multiple of 2 MiB. */
+#define BPFAM_MIN_CHUNK    BPFAM_ALLOC_UNIT
+#define BPFAM_MAX_CHUNK    (1ULL << 30)
+
+enum bpfam_fmap_kind {
+	BPFAM_FMAP_SIMPLE = 1,
+	BPFAM_FMAP_INTERLEAVED = 2,
+};
+
+/* fmap flags */
+#define BPFAM_FMAP_RDONLY (1U << 0) /* writes resolve to -EROFS */
+
+struct bpfam_extent {
+	__u64 dev_off; /* byte offset in device `dev` */
+	__u64 len;     /* bytes */
+	__u32 dev;     /* index in the device table */
+	__u32 rsvd;    /* zero */
+};
+
+struct bpfam_fmap {
+	__u32 version; /* BPFAM_FMAP_VERSION */
+	__u32 kind;    /* enum bpfam_fmap_kind */
+	__u64 gen;     /* inode generation of the owning node id */
+	__u64 size;    /* file size in bytes: the EOF the fast path enforces */
+	__u64 chunk;   /* interleave chunk in bytes; 0 for simple files */
+	__u32 nr;      /* extents (simple) or strips (interleaved) in use */
+	__u32 flags;   /* BPFAM_FMAP_* */
+	struct bpfam_extent ext[BPFAM_MAX_EXTENTS];
+};
+
+/*
+ * Bytes of a struct bpfam_fmap up to and including ext[nr - 1]: what the
+ * daemon keeps per file and what the user.bpfam.fmap xattr returns.
+ */
+#define BPFAM_FMAP_BYTES(nr)                              \
+	(__builtin_offsetof(struct bpfam_fmap, ext) + \
+	 (nr) * sizeof(struct bpfam_extent))
+
+/* One registered device, value of the `devs` array map (index = dev). */
+struct bpfam_dev {
+	__u64 size;      /* usable bytes */
+	__u32 kernel_id; /* id the kernel returned when the fd was registered */
+	__u32 flags;     /* BPFAM_DEV_* */
+	__u8 uuid[16];   /* fs UUID of the bpfam on it */
+};
+
+#define BPFAM_DEV_PRESENT (1U << 0)
+
+#endif /* BPFAM_FMAP_H */

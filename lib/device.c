@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <daxctl/libdaxctl.h>
+
+#include "bpfam/format.h"
+#include "device.h"
+#include "units.h"
+
+static int devdax_geometry(struct bpfam_device *dev, const struct stat *st,
+			   struct bpfam_err *err)
+{
+	struct daxctl_region *region;
+	struct daxctl_ctx *ctx;
+	struct daxctl_dev *dd;
+	int rc = -ENODEV;
+
+	if (daxctl_new(&ctx) < 0)
+		return bpfam_err(err, ENODEV, "%s: cannot query libdaxctl",
+				 dev->path);
+	daxctl_region_foreach(ctx, region) {
+		daxctl_dev_foreach(region, dd) {
+			if (daxctl_dev_get_major(dd) != (int)major(st->st_rdev) ||
+			    daxctl_dev_get_minor(dd) != (int)minor(st->st_rdev))
+				continue;
+			dev->size = daxctl_dev_get_size(dd);
+			dev->align = daxctl_dev_get_align(dd);
+			rc = 0;
+			goto out;
+		}
+	}
+	bpfam_err(err, ENODEV,
+		  "%s: character device %u:%u is not a devdax device known to libdaxctl (see 'daxctl list')",
+		  dev->path, major(st->st_rdev), minor(st->st_rdev));
+out:
+	daxctl_unref(ctx);
+	return rc;
+}
+
+static int check_geometry(const struct bpfam_device *dev,
+			  struct bpfam_err *err)
+{
+	char a[32], b[32];
+
+	if (dev->size % BPFAM_ALLOC_UNIT)
+		return bpfam_err(err, EINVAL,
+				 "%s: size %llu is not a multiple of 2 MiB; resize it (e.g. truncate -s 1G)",
+				 dev->path, (unsigned long long)dev->size);
+	if (dev->size < BPFAM_MIN_DEV)
+		return bpfam_err(err, EINVAL,
+				 "%s: size %s is too small; bpfam needs at least %s",
+				 dev->path, bpfam_fmt_size(dev->size, a),
+				 bpfam_fmt_size(BPFAM_MIN_DEV, b));
+	if (dev->align > BPFAM_ALLOC_UNIT ||
+	    BPFAM_ALLOC_UNIT % dev->align)
+		return bpfam_err(err, EINVAL,
+				 "%s: devdax alignment %lu does not divide 2 MiB; recreate it with --align=2M",
+				 dev->path, (unsigned long)dev->align);
+	return 0;
+}
+
+static int refuse_directory(const struct bpfam_device *dev,
+			    struct bpfam_err *err)
+{
+	return bpfam_err(err, EISDIR,
+			 "%s: is a directory; give a devdax device (/dev/daxX.Y) or a regular file emulating one",
+			 dev->path);
+}
+
+static int classify(struct bpfam_device *dev, const struct stat *st,
+		    struct bpfam_err *err)
+{
+	if (S_ISREG(st->st_mode)) {
+		dev->size = st->st_size;
+		dev->align = BPFAM_ALLOC_UNIT;
+		return 0;
+	}
+	if (S_ISCHR(st->st_mode)) {
+		dev->devdax = true;
+		return devdax_geometry(dev, st, err);
+	}
+	if (S_ISDIR(st->st_mode))
+		return refuse_directory(dev, err);
+	if (S_ISBLK(st->st_mode))
+		return bpfam_err(err, ENOTSUP,
+				 "%s: is a block device; bpfam needs a devdax character device (ndctl create-namespace --mode=devdax) or a regular file emulating one",
+				 dev->path);
+	return bpfam_err(err, ENOTSUP,
+			 "%s: is neither a devdax device nor a regular file",
+			 dev->path);
+}
+
+/*
+ * Map 2 MiB aligned even for a file, so that offsets the allocator hands out
+ * have the same alignment in our address space as on a real device.
+ */
+static int map_aligned(struct bpfam_device *dev, struct bpfam_err *err)
+{
+	int prot = PROT_READ | (dev->writable ? PROT_WRITE : 0);
+	size_t span = dev->size + BPFAM_ALLOC_UNIT;
+	uintptr_t start;
+	void *res, *p;
+
+	res = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (res == MAP_FAILED)
+		return bpfam_err(err, errno, "%s: cannot reserve %llu bytes of address space: %s",
+				 dev->path, (unsigned long long)span,
+				 strerror(errno));
+	start = ((uintptr_t)res + BPFAM_ALLOC_UNIT - 1) &
+		~(uintptr_t)(BPFAM_ALLOC_UNIT - 1);
+	p = mmap((void *)start, dev->size, prot, MAP_SHARED | MAP_FIXED,
+		 dev->fd, 0);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		munmap(res, span);
+		return bpfam_err(err, e, "%s: cannot map: %s", dev->path,
+				 strerror(e));
+	}
+	/* Give back the unused head and tail of the reservation. */
+	if (start > (uintptr_t)res)
+		munmap(res, start - (uintptr_t)res);
+	if ((uintptr_t)res + span > start + dev->size)
+		munmap((void *)(start + dev->size),
+		       (uintptr_t)res + span - start - dev->size);
+	dev->base = p;
+	return 0;
+}
+
+int bpfam_device_open(struct bpfam_device *dev, const char *path,
+		      enum bpfam_open_mode mode, struct bpfam_err *err)
+{
+	struct stat st;
+	int rc;
+
+	memset(dev, 0, sizeof(*dev));
+	dev->fd = -1;
+	if (strlen(path) >= sizeof(dev->path))
+		return bpfam_err(err, ENAMETOOLONG, "%.64s...: path too long",
+				 path);
+	strcpy(dev->path, path);
+	dev->writable = mode != BPFAM_OPEN_RDONLY;
+	dev->writer = mode == BPFAM_OPEN_WRITER;
+
+	dev->fd = open(path, (dev->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	/* Opening a directory for writing fails before classify() sees it. */
+	if (dev->fd < 0 && errno == EISDIR)
+		return refuse_directory(dev, err);
+	if (dev->fd < 0)
+		return bpfam_err(err, errno, "%s: %s", path, strerror(errno));
+	if (fstat(dev->fd, &st)) {
+		rc = bpfam_err(err, errno, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	rc = classify(dev, &st, err);
+	if (rc)
+		goto fail;
+	rc = check_geometry(dev, err);
+	if (rc)
+		goto fail;
+	if (dev->writer && flock(dev->fd, LOCK_EX | LOCK_NB)) {
+		rc = bpfam_err(err, EBUSY,
+			       "%s: in use by another bpfam writer (a mounted bpfamd or a running mkfs)",
+			       path);
+		goto fail;
+	}
+	rc = map_aligned(dev, err);
+	if (rc)
+		goto fail;
+	return 0;
+fail:
+	close(dev->fd);
+	dev->fd = -1;
+	return rc;
+}
+
+void bpfam_device_close(struct bpfam_device *dev)
+{
+	if (dev->base)
+		munmap(dev->base, dev->size);
+	if (dev->fd >= 0)
+		close(dev->fd);
+	dev->base = NULL;
+	dev->fd = -1;
+}
+
+#define CACHELINE 64
+
+/* clflush writes a dirty line back and drops it: both directions at once. */
+static void flush_lines(const void *addr, size_t len)
+{
+#if defined(__x86_64__)
+	uintptr_t p = (uintptr_t)addr & ~(uintptr_t)(CACHELINE - 1);
+	uintptr_t end = (uintptr_t)addr + len;
+
+	for (; p < end; p += CACHELINE)
+		__builtin_ia32_clflush((const void *)p);
+	__builtin_ia32_sfence();
+#else
+	(void)addr;
+	(void)len;
+	__sync_synchronize();
+#endif
+}
+
+void bpfam_device_flush(const struct bpfam_device *dev, const void *addr,
+			size_t len)
+{
+	uintptr_t page = (uintptr_t)addr & ~(uintptr_t)(getpagesize() - 1);
+
+	if (!len)
+		return;
+	if (dev->devdax) {
+		flush_lines(addr, len);
+		return;
+	}
+	/* The file's page cache is the memory; msync makes it stick. */
+	msync((void *)page, (uintptr_t)addr + len - page, MS_SYNC);
+}
+
+void bpfam_device_invalidate(const struct bpfam_device *dev, const void *addr,
+			     size_t len)
+{
+	if (dev->devdax && len)
+		flush_lines(addr, len);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Device access: a devdax character device (sized through libdaxctl), or a
+ * regular file standing in for one, mapped shared and 2 MiB aligned.
+ */
+#ifndef BPFAM_DEVICE_H
+#define BPFAM_DEVICE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct bpfam_device {
+	char path[PATH_MAX];
+	int fd;
+	bool devdax;    /* a real /dev/daxX.Y, not an emulating file */
+	bool writable;  /* opened read-write */
+	bool writer;    /* ... and holds the exclusive metadata-writer lock */
+	uint8_t *base;  /* MAP_SHARED mapping of the whole device */
+	uint64_t size;  /* bytes */
+	uint64_t align; /* devdax alignment; 2 MiB for files */
+};
+
+enum bpfam_open_mode {
+	BPFAM_OPEN_RDONLY,
+	/* Data read-write, metadata read-only: a client host. */
+	BPFAM_OPEN_RDWR,
+	/* Read-write and the only metadata writer: a second one gets -EBUSY. */
+	BPFAM_OPEN_WRITER,
+};
+
+int bpfam_device_open(struct bpfam_device *dev, const char *path,
+		      enum bpfam_open_mode mode, struct bpfam_err *err);
+void bpfam_device_close(struct bpfam_device *dev);
+
+/*
+ * Make our stores to [addr, addr + len) durable and visible to the other
+ * hosts sharing the memory.
+ */
+void bpfam_device_flush(const struct bpfam_device *dev, const void *addr,
+			size_t len);
+
+/*
+ * Drop cached copies of [addr, addr + len) so our next loads see what
+ * other hosts stored there.  A file's page cache is coherent: no-op.
+ */
+void bpfam_device_invalidate(const struct bpfam_device *dev, const void *addr,
+			     size_t len);
+
+#endif /* BPFAM_DEVICE_H */

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "units.h"
+
+void bpfam_log_init(struct bpfam_log *log, const struct bpfam_device *dev,
+		    const struct bpfam_sb_info *sb)
+{
+	log->dev = dev;
+	log->base = sb->log_off;
+	log->size = sb->log_size;
+	log->tail = 0;
+	log->next_seq = 1;
+}
+
+static uint8_t *log_at(const struct bpfam_log *log, uint64_t off)
+{
+	return log->dev->base + log->base + off;
+}
+
+int bpfam_log_next(struct bpfam_log *log, struct bpfam_record *r,
+		   struct bpfam_err *err)
+{
+	uint64_t avail = log->size - log->tail;
+	uint8_t *p = log_at(log, log->tail);
+	char where[PATH_MAX + 64];
+	long len;
+
+	if (avail < sizeof(struct bpfam_rec_hdr))
+		return 0;
+	/* See the header another host may just have sealed, then the body. */
+	bpfam_device_invalidate(log->dev, p, sizeof(struct bpfam_rec_hdr));
+	if (((struct bpfam_rec_hdr *)p)->magic == 0)
+		return 0;
+	bpfam_device_invalidate(log->dev, p, avail < BPFAM_REC_MAX ? avail :
+								 BPFAM_REC_MAX);
+	snprintf(where, sizeof(where), "%s: log record %llu at offset %llu",
+		 log->dev->path, (unsigned long long)log->next_seq,
+		 (unsigned long long)(log->base + log->tail));
+	len = bpfam_record_decode(p, avail, log->next_seq, where, r, err);
+	if (len <= 0)
+		return (int)len;
+	log->tail += len;
+	log->next_seq++;
+	return 1;
+}
+
+static uint64_t tail_window(const struct bpfam_log *log)
+{
+	uint64_t avail = log->size - log->tail;
+
+	return avail < BPFAM_REC_MAX ? avail : BPFAM_REC_MAX;
+}
+
+uint64_t bpfam_log_torn_bytes(const struct bpfam_log *log)
+{
+	const uint8_t *p = log_at(log, log->tail);
+	uint64_t i, n = 0, win = tail_window(log);
+
+	bpfam_device_invalidate(log->dev, p, win);
+	for (i = 0; i < win; i++)
+		n += p[i] != 0;
+	return n;
+}
+
+void bpfam_log_clear_tail(struct bpfam_log *log)
+{
+	uint8_t *p = log_at(log, log->tail);
+	uint64_t win = tail_window(log);
+
+	memset(p, 0, win);
+	bpfam_device_flush(log->dev, p, win);
+}
+
+int bpfam_log_append(struct bpfam_log *log, struct bpfam_record *r,
+		     struct bpfam_err *err)
+{
+	size_t len = bpfam_record_size(r);
+	char a[32], b[32];
+	uint8_t *p;
+
+	if (!log->dev->writer)
+		return bpfam_err(err, EROFS,
+				 "%s: not opened as the metadata writer",
+				 log->dev->path);
+	if (len > log->size - log->tail)
+		return bpfam_err(err, ENOSPC,
+				 "%s: metadata log full (%s of %s used); make a new filesystem with a larger --log-size",
+				 log->dev->path, bpfam_fmt_size(log->tail, a),
+				 bpfam_fmt_size(log->size, b));
+	r->seq = log->next_seq;
+	p = log_at(log, log->tail);
+	/* Body first, magic last: readers never see half a record. */
+	bpfam_record_encode(r, p);
+	bpfam_device_flush(log->dev, p, len);
+	bpfam_record_seal(p);
+	bpfam_device_flush(log->dev, p, sizeof(struct bpfam_rec_hdr));
+	log->tail += len;
+	log->next_seq++;
+	return 0;
+}

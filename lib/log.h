@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The metadata log: a cursor that plays records in order and, on the
+ * primary, appends new ones.  An append is durable and visible to other
+ * hosts when bpfam_log_append() returns.
+ */
+#ifndef BPFAM_LOG_H
+#define BPFAM_LOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "device.h"
+#include "err.h"
+#include "record.h"
+#include "sb.h"
+
+struct bpfam_log {
+	const struct bpfam_device *dev;
+	uint64_t base;     /* device offset of the log */
+	uint64_t size;     /* bytes */
+	uint64_t tail;     /* bytes in use: where the next record goes */
+	uint64_t next_seq; /* sequence number of the next record */
+};
+
+/* A cursor at the start of the log described by @sb. */
+void bpfam_log_init(struct bpfam_log *log, const struct bpfam_device *dev,
+		    const struct bpfam_sb_info *sb);
+
+/*
+ * Read the record at the cursor into @r and step past it.  Returns 1, 0 at
+ * the end of the log (the cursor stays: call again later to pick up records
+ * another host appended), or -EBADMSG with @err naming the record.
+ */
+int bpfam_log_next(struct bpfam_log *log, struct bpfam_record *r,
+		   struct bpfam_err *err);
+
+/*
+ * At the end of the log: the count of non-zero bytes where the next record
+ * would go — what a writer that stopped mid-append leaves.  Zero when the
+ * log ends cleanly.
+ */
+uint64_t bpfam_log_torn_bytes(const struct bpfam_log *log);
+
+/* Zero a torn tail so the next append starts on clean bytes (primary). */
+void bpfam_log_clear_tail(struct bpfam_log *log);
+
+/*
+ * Append @r at the end (the cursor must be there: play the whole log
+ * first), giving it the next sequence number.  -ENOSPC when the log is full.
+ */
+int bpfam_log_append(struct bpfam_log *log, struct bpfam_record *r,
+		     struct bpfam_err *err);
+
+#endif /* BPFAM_LOG_H */

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The metadata log: append and replay, a full log, how a log ends. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "logend.h"
+#include "testdev.h"
+
+struct logdev {
+	const char *path;
+	struct bpfam_device dev;
+	struct bpfam_sb_info sb;
+	struct bpfam_log log;
+};
+
+/* A new 64 MiB filesystem with the smallest log, opened as the writer. */
+static int setup(void **state)
+{
+	struct logdev *d = calloc(1, sizeof(*d));
+	struct bpfam_err err;
+
+	assert_non_null(d);
+	d->path = testdev_mkfs(64 * MIB, BPFAM_MIN_LOG);
+	assert_int_equal(
+		bpfam_device_open(&d->dev, d->path, BPFAM_OPEN_WRITER, &err),
+		0);
+	assert_int_equal(bpfam_sb_read(&d->dev, &d->sb, &err), 0);
+	bpfam_log_init(&d->log, &d->dev, &d->sb);
+	*state = d;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct logdev *d = *state;
+
+	bpfam_device_close(&d->dev);
+	testdev_remove(d->path);
+	free(d);
+	return 0;
+}
+
+static void mknod_record(struct bpfam_record *r, uint64_t ino, const char *name)
+{
+	memset(r, 0, sizeof(*r));
+	r->type = BPFAM_REC_MKNOD;
+	r->mknod.ino = ino;
+	r->mknod.parent = BPFAM_ROOT_INO;
+	r->mknod.mode = S_IFREG | 0644;
+	r->mknod.name_len = (uint32_t)strlen(name);
+	strcpy(r->mknod.name, name);
+}
+
+/* The largest record there is: an fmap of 256 extents. */
+static void big_record(struct bpfam_record *r)
+{
+	uint32_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->type = BPFAM_REC_FMAP;
+	r->fmap.ino = 2;
+	r->fmap.map.version = BPFAM_FMAP_VERSION;
+	r->fmap.map.kind = BPFAM_FMAP_SIMPLE;
+	r->fmap.map.nr = BPFAM_MAX_EXTENTS;
+	r->fmap.map.size = BPFAM_MAX_EXTENTS * UNIT;
+	for (i = 0; i < BPFAM_MAX_EXTENTS; i++) {
+		r->fmap.map.ext[i].dev_off = (2 * (uint64_t)i + 8) * UNIT;
+		r->fmap.map.ext[i].len = UNIT;
+	}
+}
+
+static void append(struct logdev *d, struct bpfam_record *r)
+{
+	struct bpfam_err err;
+
+	if (bpfam_log_append(&d->log, r, &err))
+		fail_msg("append: %s", err.msg);
+}
+
+static void append_replay(void **state)
+{
+	struct logdev *d = *state;
+	struct bpfam_record in[3], out;
+	struct bpfam_log cursor;
+	struct bpfam_err err;
+	uint64_t tail = 0;
+	int i;
+
+	mknod_record(&in[0], 2, "a");
+	mknod_record(&in[1], 3, "b");
+	big_record(&in[2]);
+	for (i = 0; i < 3; i++) {
+		append(d, &in[i]);
+		assert_int_equal(in[i].seq, i + 1);
+		tail += bpfam_record_size(&in[i]);
+	}
+	assert_int_equal(d->log.tail, tail);
+	bpfam_log_init(&cursor, &d->dev, &d->sb);
+	for (i = 0; i < 3; i++) {
+		memset(&out, 0, sizeof(out));
+		assert_int_equal(bpfam_log_next(&cursor, &out, &err), 1);
+		assert_memory_equal(&in[i], &out, sizeof(out));
+	}
+	assert_int_equal(bpfam_log_next(&cursor, &out, &err), 0);
+	assert_int_equal(cursor.tail, tail);
+	assert_int_equal(cursor.next_seq, 4);
+	assert_int_equal(bpfam_log_torn_bytes(&cursor), 0);
+	assert_int_equal(bpfam_log_check_end(&cursor, &err), 0);
+
+	/* A record appended later is picked up by the same cursor. */
+	mknod_record(&in[0], 4, "c");
+	append(d, &in[0]);
+	assert_int_equal(bpfam_log_next(&cursor, &out, &err), 1);
+	assert_string_equal(out.mknod.name, "c");
+}
+
+static void log_full(void **state)
+{
+	struct logdev *d = *state;
+	uint64_t n = 0, fits, tail;
+	struct bpfam_record r;
+	struct bpfam_log cursor;
+	struct bpfam_err err;
+	int rc;
+
+	big_record(&r);
+	fits = d->log.size / bpfam_record_size(&r);
+	while ((rc = bpfam_log_append(&d->log, &r, &err)) == 0)
+		n++;
+	assert_err(rc, ENOSPC, &err, "metadata log full");
+	assert_int_equal(n, fits);
+	tail = d->log.tail;
+	assert_int_equal(bpfam_log_append(&d->log, &r, &err), -ENOSPC);
+	assert_int_equal(d->log.tail, tail);
+	assert_int_equal(d->log.next_seq, fits + 1);
+
+	bpfam_log_init(&cursor, &d->dev, &d->sb);
+	for (n = 0; bpfam_log_next(&cursor, &r, &err) == 1; n++)
+		;
+	assert_int_equal(n, fits);
+	assert_int_equal(bpfam_log_check_end(&cursor, &err), 0);
+}
+
+/* A writer that died between writing a record's body and sealing it. */
+static void torn_tail(void **state)
+{
+	struct logdev *d = *state;
+	struct bpfam_record r;
+	struct bpfam_log cursor;
+	struct bpfam_err err;
+	uint8_t *at;
+	char want[128];
+	int rc;
+
+	mknod_record(&r, 2, "a");
+	append(d, &r);
+	mknod_record(&r, 3, "b");
+	append(d, &r);
+	mknod_record(&r, 4, "torn");
+	r.seq = 3;
+	at = d->dev.base + d->log.base + d->log.tail;
+	bpfam_record_encode(&r, at);
+
+	bpfam_log_init(&cursor, &d->dev, &d->sb);
+	while ((rc = bpfam_log_next(&cursor, &r, &err)) == 1)
+		;
+	assert_int_equal(rc, 0);
+	assert_int_equal(cursor.next_seq, 3);
+	assert_true(bpfam_log_torn_bytes(&cursor) > 0);
+	snprintf(
+		want, sizeof(want),
+		"unfinished append of %llu bytes after record 2 at offset %llu",
+		(unsigned long long)bpfam_log_torn_bytes(&cursor),
+		(unsigned long long)(d->log.base + d->log.tail));
+	assert_err(bpfam_log_check_end(&cursor, &err), EBADMSG, &err, want);
+
+	bpfam_log_clear_tail(&d->log);
+	assert_int_equal(bpfam_log_torn_bytes(&cursor), 0);
+	assert_int_equal(bpfam_log_check_end(&cursor, &err), 0);
+	mknod_record(&r, 4, "c");
+	append(d, &r);
+	assert_int_equal(r.seq, 3);
+	assert_int_equal(bpfam_log_next(&cursor, &r, &err), 1);
+}
+
+static void torn_first_record(void **state)
+{
+	struct logdev *d = *state;
+	struct bpfam_err err;
+
+	d->dev.base[d->log.base + 9] = 1;
+	assert_err(bpfam_log_check_end(&d->log, &err), EBADMSG, &err,
+		   "unfinished append of 1 bytes before the first record");
+}
+
+/* Bytes beyond what any append can reach: corruption, not a torn append. */
+static void stray_bytes(void **state)
+{
+	struct logdev *d = *state;
+	struct bpfam_record r;
+	struct bpfam_err err;
+	uint64_t off;
+	char want[96];
+
+	mknod_record(&r, 2, "a");
+	append(d, &r);
+	off = d->log.base + d->log.tail + BPFAM_REC_MAX + 100;
+	d->dev.base[off] = 0x5a;
+	assert_int_equal(bpfam_log_torn_bytes(&d->log), 0);
+	snprintf(want, sizeof(want), "stray non-zero byte at offset %llu",
+		 (unsigned long long)off);
+	assert_err(bpfam_log_check_end(&d->log, &err), EBADMSG, &err, want);
+	assert_non_null(strstr(err.msg, "(after record 1)"));
+}
+
+static void corrupt_record(void **state)
+{
+	struct logdev *d = *state;
+	struct bpfam_record r;
+	struct bpfam_log cursor;
+	struct bpfam_err err;
+	uint64_t second;
+	char want[96];
+
+	mknod_record(&r, 2, "a");
+	append(d, &r);
+	second = d->log.base + d->log.tail;
+	mknod_record(&r, 3, "b");
+	append(d, &r);
+	d->dev.base[second + 40] ^= 0x20;
+
+	bpfam_log_init(&cursor, &d->dev, &d->sb);
+	assert_int_equal(bpfam_log_next(&cursor, &r, &err), 1);
+	snprintf(want, sizeof(want),
+		 "log record 2 at offset %llu: record checksum mismatch",
+		 (unsigned long long)second);
+	assert_err(bpfam_log_next(&cursor, &r, &err), EBADMSG, &err, want);
+	assert_non_null(strstr(err.msg, d->path));
+}
+
+static void append_needs_writer(void **state)
+{
+	struct logdev *d = *state;
+	struct bpfam_device ro;
+	struct bpfam_record r;
+	struct bpfam_log log;
+	struct bpfam_err err;
+
+	assert_int_equal(bpfam_device_open(&ro, d->path, BPFAM_OPEN_RDWR, &err),
+			 0);
+	bpfam_log_init(&log, &ro, &d->sb);
+	mknod_record(&r, 2, "a");
+	assert_err(bpfam_log_append(&log, &r, &err), EROFS, &err,
+		   "not opened as the metadata writer");
+	assert_int_equal(log.tail, 0);
+	bpfam_device_close(&ro);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(append_replay),	T(log_full),	T(torn_tail),
+		T(torn_first_record),	T(stray_bytes), T(corrupt_record),
+		T(append_needs_writer),
+	};
+
+	return cmocka_run_group_tests_name("log", tests, NULL, NULL);
+}
