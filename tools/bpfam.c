@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+/* bpfam: one binary, a table of subcommands (git/iproute2 style). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "units.h"
+
+static const struct cmd commands[] = {
+	{ "mkfs", cmd_mkfs, "make a new bpfam filesystem on a device",
+	  "usage: bpfam mkfs [--force] [--log-size SIZE] DEVICE\n"
+	  "\n"
+	  "Formats DEVICE (a devdax device /dev/daxX.Y, or a regular file whose\n"
+	  "size is a multiple of 2 MiB emulating one).  Refuses a device that\n"
+	  "already holds a bpfam or any other recognizable filesystem, unless\n"
+	  "--force.\n"
+	  "\n"
+	  "  -f, --force          format even over an existing filesystem\n"
+	  "  -l, --log-size SIZE  metadata log size (e.g. 64M); default: 1/256\n"
+	  "                       of the device, at least 8 MiB, at most 1 GiB\n"
+	  "  -h, --help           show this help\n" },
+	{ "fsck", cmd_fsck, "check a bpfam filesystem",
+	  "usage: bpfam fsck [--json] DEVICE\n"
+	  "\n"
+	  "Verifies the superblock and every log record: checksums, sequence,\n"
+	  "extents inside the device and aligned, no two files overlapping,\n"
+	  "valid names.  Prints a summary; exits 1 naming the first problem.\n"
+	  "\n"
+	  "  -j, --json   print the summary as JSON\n"
+	  "  -h, --help   show this help\n" },
+	{ "logdump", cmd_logdump, "print the metadata log",
+	  "usage: bpfam logdump [--json] DEVICE\n"
+	  "\n"
+	  "Prints every record of the metadata log, in order.\n"
+	  "\n"
+	  "  -j, --json   one JSON array of records\n"
+	  "  -h, --help   show this help\n" },
+	{ "creat", cmd_creat, "create a file of a given size on a mounted bpfam",
+	  "usage: bpfam creat -s SIZE [--interleave STRIPS [--chunk SIZE]] FILE\n"
+	  "\n"
+	  "Creates FILE (which must not exist) on a mounted bpfam and sets its\n"
+	  "size, which allocates its space; a bpfam file's size is set once and\n"
+	  "never changes, so this is how to make a file to be written in place.\n"
+	  "If the size cannot be set (ENOSPC...), FILE is left existing, empty\n"
+	  "and unsized: this bpfam cannot remove files.\n"
+	  "\n"
+	  "  -s, --size SIZE          the file's size (e.g. 64M), more than 0\n"
+	  "      --interleave STRIPS  stripe the file over STRIPS (1-64) device\n"
+	  "                           ranges, chunk by chunk\n"
+	  "      --chunk SIZE         interleave chunk, a multiple of 2 MiB up\n"
+	  "                           to 1 GiB; default 2 MiB\n"
+	  "  -h, --help               show this help\n" },
+	{ "cp", cmd_cp, "copy files into a mounted bpfam",
+	  "usage: bpfam cp [--interleave STRIPS [--chunk SIZE]] SRC... DEST\n"
+	  "\n"
+	  "Copies regular files into a mounted bpfam: to DEST if it is a new\n"
+	  "file name, into DEST/ if it is a directory (required for several\n"
+	  "SRCs).  Each copy is created with the source's size (one allocation),\n"
+	  "filled, then read back and compared with the source; an error names\n"
+	  "the file, the step and the offset.  Existing files are never\n"
+	  "replaced; directories are omitted; an empty source makes an empty,\n"
+	  "unsized file.  Shows progress when stderr is a terminal.\n"
+	  "\n"
+	  "      --interleave STRIPS  interleave the copies (see bpfam creat)\n"
+	  "      --chunk SIZE         interleave chunk; default 2 MiB\n"
+	  "  -h, --help               show this help\n" },
+	{ "mkdir", cmd_mkdir, "make directories on a mounted bpfam",
+	  "usage: bpfam mkdir [-p] [-m MODE] DIR...\n"
+	  "\n"
+	  "Makes each DIR, as mkdir(1).\n"
+	  "\n"
+	  "  -p, --parents    make missing parents too; no error if DIR exists\n"
+	  "  -m, --mode MODE  octal permissions of DIR (not umasked)\n"
+	  "  -h, --help       show this help\n" },
+	{ "getmap", cmd_getmap, "print a file's extents",
+	  "usage: bpfam getmap [--json] [--chunks] FILE\n"
+	  "\n"
+	  "Prints where FILE's bytes live, from its fmap (the user.bpfam.fmap\n"
+	  "xattr; the same value as in the pinned fmaps BPF map): for a simple\n"
+	  "file each extent's file offset, device index, device offset and\n"
+	  "length; for an interleaved one the chunk size and each strip's device\n"
+	  "range (file chunk c lives in strip c % STRIPS).  A file whose size is\n"
+	  "not set has no fmap.\n"
+	  "\n"
+	  "  -j, --json    print the fmap as JSON\n"
+	  "  -v, --chunks  interleaved files: also map every chunk\n"
+	  "  -h, --help    show this help\n" },
+	{ "stats", cmd_stats, "print a mounted bpfam's counters",
+	  "usage: bpfam stats [--json] MOUNTPOINT\n"
+	  "\n"
+	  "Prints what the daemon serving MOUNTPOINT reports (the\n"
+	  "user.bpfam.stats xattr): its role, the filesystem UUID and device,\n"
+	  "requests served by opcode, bytes read and written, files and\n"
+	  "directories, data and log space used.\n"
+	  "\n"
+	  "  -j, --json   print the daemon's JSON as is\n"
+	  "  -h, --help   show this help\n" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+const struct cmd *cmd_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void verror(const char *name, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "bpfam %s: ", name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cmd_error(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror(name, fmt, ap);
+	va_end(ap);
+}
+
+int cmd_usage_error(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror(name, fmt, ap);
+	va_end(ap);
+	fputs(cmd_find(name)->usage, stderr);
+	return EXIT_USAGE;
+}
+
+int cmd_help(const char *name)
+{
+	fputs(cmd_find(name)->usage, stdout);
+	return EXIT_OK;
+}
+
+int cmd_parse_size(const char *name, const char *opt, const char *arg,
+		   uint64_t *out)
+{
+	if (bpfam_parse_size(arg, out) == 0)
+		return 0;
+	cmd_usage_error(name,
+			"%s '%s': not a size (a number, optionally with K, M, G, T or P)",
+			opt, arg);
+	return -1;
+}
+
+static int usage(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: bpfam COMMAND [ARGS...]\n"
+	      "       bpfam help [COMMAND]\n"
+	      "       bpfam COMMAND --help\n"
+	      "\n"
+	      "Commands:\n",
+	      f);
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name,
+			commands[i].summary);
+	fputs("\nSizes accept binary suffixes: 4K, 2M, 1G, 1T.\n"
+	      "Exit status: 0 success, 1 failure, 2 usage error.\n",
+	      f);
+	return f == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	if (argc < 2)
+		return usage(stderr);
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
+		if (argc < 3)
+			return usage(stdout);
+		c = cmd_find(argv[2]);
+		if (!c) {
+			fprintf(stderr, "bpfam: unknown command '%s'\n", argv[2]);
+			return usage(stderr);
+		}
+		return cmd_help(c->name);
+	}
+	c = cmd_find(argv[1]);
+	if (!c) {
+		fprintf(stderr, "bpfam: unknown command '%s'\n", argv[1]);
+		return usage(stderr);
+	}
+	return c->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bpfam logdump: every record of the metadata log as it is on the media,
+ * decoded but not played, so that a log fsck rejects can still be read up
+ * to its first bad record.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "logend.h"
+#include "offline.h"
+#include "record.h"
+
+#define NAME "logdump"
+
+/* Names may hold any byte but '/' and NUL: keep one record to one line. */
+static void print_name(const char *name)
+{
+	const unsigned char *p;
+
+	putchar('"');
+	for (p = (const unsigned char *)name; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (isprint(*p))
+			putchar(*p);
+		else
+			printf("\\x%02x", *p);
+	}
+	putchar('"');
+}
+
+static void text_mknod(const struct bpfam_record *r)
+{
+	printf(" ino %llu parent %llu mode 0%o uid %u gid %u mtime_ns %llu "
+	       "name ",
+	       (unsigned long long)r->mknod.ino,
+	       (unsigned long long)r->mknod.parent, r->mknod.mode, r->mknod.uid,
+	       r->mknod.gid, (unsigned long long)r->mknod.mtime_ns);
+	print_name(r->mknod.name);
+}
+
+static void text_fmap(const struct bpfam_record *r)
+{
+	const struct bpfam_fmap *m = &r->fmap.map;
+	uint32_t i;
+
+	printf(" ino %llu size %llu", (unsigned long long)r->fmap.ino,
+	       (unsigned long long)m->size);
+	if (m->kind == BPFAM_FMAP_INTERLEAVED)
+		printf(" interleaved chunk %llu strips %u:",
+		       (unsigned long long)m->chunk, m->nr);
+	else
+		printf(" simple extents %u:", m->nr);
+	for (i = 0; i < m->nr; i++)
+		printf(" %u:%llu+%llu", m->ext[i].dev,
+		       (unsigned long long)m->ext[i].dev_off,
+		       (unsigned long long)m->ext[i].len);
+}
+
+static void text_setattr(const struct bpfam_record *r)
+{
+	uint32_t v = r->setattr.valid;
+
+	printf(" ino %llu", (unsigned long long)r->setattr.ino);
+	if (v & BPFAM_ATTR_MODE)
+		printf(" mode 0%o", r->setattr.mode);
+	if (v & BPFAM_ATTR_UID)
+		printf(" uid %u", r->setattr.uid);
+	if (v & BPFAM_ATTR_GID)
+		printf(" gid %u", r->setattr.gid);
+	if (v & BPFAM_ATTR_MTIME)
+		printf(" mtime_ns %llu",
+		       (unsigned long long)r->setattr.mtime_ns);
+}
+
+static void print_text(const struct bpfam_record *r, uint64_t off)
+{
+	printf("%llu @%llu %s", (unsigned long long)r->seq,
+	       (unsigned long long)off, bpfam_record_type_name(r->type));
+	switch (r->type) {
+	case BPFAM_REC_MKNOD:
+		text_mknod(r);
+		break;
+	case BPFAM_REC_FMAP:
+		text_fmap(r);
+		break;
+	case BPFAM_REC_SETATTR:
+		text_setattr(r);
+		break;
+	case BPFAM_REC_DELETE:
+		printf(" ino %llu parent %llu", (unsigned long long)r->del.ino,
+		       (unsigned long long)r->del.parent);
+		break;
+	}
+	putchar('\n');
+}
+
+static void add_u64(json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_uint64(v));
+}
+
+static void json_mknod(json_object *o, const struct bpfam_record *r)
+{
+	add_u64(o, "ino", r->mknod.ino);
+	add_u64(o, "parent", r->mknod.parent);
+	add_u64(o, "mode", r->mknod.mode);
+	add_u64(o, "uid", r->mknod.uid);
+	add_u64(o, "gid", r->mknod.gid);
+	add_u64(o, "mtime_ns", r->mknod.mtime_ns);
+	json_object_object_add(o, "name",
+			       json_object_new_string(r->mknod.name));
+}
+
+static void json_fmap(json_object *o, const struct bpfam_record *r)
+{
+	const struct bpfam_fmap *m = &r->fmap.map;
+	json_object *exts = json_object_new_array(), *e;
+	uint32_t i;
+
+	add_u64(o, "ino", r->fmap.ino);
+	add_u64(o, "size", m->size);
+	json_object_object_add(
+		o, "kind",
+		json_object_new_string(m->kind == BPFAM_FMAP_INTERLEAVED ?
+					       "interleaved" :
+					       "simple"));
+	add_u64(o, "chunk", m->chunk);
+	for (i = 0; i < m->nr; i++) {
+		e = json_object_new_object();
+		add_u64(e, "dev", m->ext[i].dev);
+		add_u64(e, "offset", m->ext[i].dev_off);
+		add_u64(e, "len", m->ext[i].len);
+		json_object_array_add(exts, e);
+	}
+	json_object_object_add(o, "extents", exts);
+}
+
+static void json_setattr(json_object *o, const struct bpfam_record *r)
+{
+	uint32_t v = r->setattr.valid;
+
+	add_u64(o, "ino", r->setattr.ino);
+	if (v & BPFAM_ATTR_MODE)
+		add_u64(o, "mode", r->setattr.mode);
+	if (v & BPFAM_ATTR_UID)
+		add_u64(o, "uid", r->setattr.uid);
+	if (v & BPFAM_ATTR_GID)
+		add_u64(o, "gid", r->setattr.gid);
+	if (v & BPFAM_ATTR_MTIME)
+		add_u64(o, "mtime_ns", r->setattr.mtime_ns);
+}
+
+static json_object *to_json(const struct bpfam_record *r, uint64_t off)
+{
+	json_object *o = json_object_new_object();
+
+	add_u64(o, "seq", r->seq);
+	add_u64(o, "offset", off);
+	json_object_object_add(
+		o, "type",
+		json_object_new_string(bpfam_record_type_name(r->type)));
+	switch (r->type) {
+	case BPFAM_REC_MKNOD:
+		json_mknod(o, r);
+		break;
+	case BPFAM_REC_FMAP:
+		json_fmap(o, r);
+		break;
+	case BPFAM_REC_SETATTR:
+		json_setattr(o, r);
+		break;
+	case BPFAM_REC_DELETE:
+		add_u64(o, "ino", r->del.ino);
+		add_u64(o, "parent", r->del.parent);
+		break;
+	}
+	return o;
+}
+
+/*
+ * Print each record as it is read (text) or collect it (@array), up to the
+ * end or the first bad record; then check what follows the end.
+ */
+static int dump(struct bpfam_log *log, json_object *array,
+		struct bpfam_err *err)
+{
+	struct bpfam_record *r = malloc(sizeof(*r));
+	uint64_t off;
+	int rc;
+
+	if (!r)
+		return bpfam_err(err, ENOMEM, "%s: out of memory",
+				 log->dev->path);
+	for (;;) {
+		off = log->base + log->tail;
+		rc = bpfam_log_next(log, r, err);
+		if (rc != 1)
+			break;
+		if (array)
+			json_object_array_add(array, to_json(r, off));
+		else
+			print_text(r, off);
+	}
+	free(r);
+	if (rc)
+		return rc;
+	return bpfam_log_check_end(log, err);
+}
+
+static int run(const char *device, bool json)
+{
+	json_object *array = json ? json_object_new_array() : NULL;
+	struct bpfam_device dev;
+	struct bpfam_sb_info sb;
+	struct bpfam_log log;
+	struct bpfam_err err;
+	int rc;
+
+	rc = bpfam_device_open(&dev, device, BPFAM_OPEN_RDONLY, &err);
+	if (rc)
+		goto out;
+	rc = bpfam_sb_read(&dev, &sb, &err);
+	if (!rc) {
+		bpfam_log_init(&log, &dev, &sb);
+		rc = dump(&log, array, &err);
+	}
+	bpfam_device_close(&dev);
+out:
+	if (array)
+		puts(json_object_to_json_string_ext(
+			array, JSON_C_TO_STRING_PRETTY |
+				       JSON_C_TO_STRING_SPACED |
+				       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(array);
+	if (!rc)
+		return EXIT_OK;
+	cmd_error(NAME, "%s", err.msg);
+	return EXIT_FAIL;
+}
+
+int cmd_logdump(int argc, char **argv)
+{
+	const char *device;
+	bool json;
+	int status;
+
+	if (!offline_json_args(NAME, argc, argv, &json, &device, &status))
+		return status;
+	return run(device, json);
+}
