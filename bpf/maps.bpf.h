@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
+/*
+ * The bpfam BPF maps, one definition for every BPF object.  The daemon
+ * creates them from the bpfam_maps skeleton and pins them under
+ * /sys/fs/bpf/bpfam/<fs-uuid>/; other objects reuse the pinned maps.
+ */
+#ifndef BPFAM_MAPS_BPF_H
+#define BPFAM_MAPS_BPF_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "bpfam/counters.h"
+#include "bpfam/fmap.h"
+
+/* Values are ~6 KiB: preallocating 1M of them would pin gigabytes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 20);
+	__type(key, __u64); /* FUSE node id */
+	__type(value, struct bpfam_fmap);
+} fmaps SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BPFAM_MAX_DEVS);
+	__type(key, __u32); /* struct bpfam_extent.dev */
+	__type(value, struct bpfam_dev);
+} devs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bpfam_counters);
+} counters SEC(".maps");
+
+#endif /* BPFAM_MAPS_BPF_H */
