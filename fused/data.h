@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Fallback data path: read() and write() served from the daemon's mapping
+ * of the device, through the file's fmap.
+ */
+#ifndef BPFAMD_DATA_H
+#define BPFAMD_DATA_H
+
+#include "bpfamd.h"
+
+void bpfamd_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		 struct fuse_file_info *fi);
+void bpfamd_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+		  off_t off, struct fuse_file_info *fi);
+void bpfamd_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		  struct fuse_file_info *fi);
+
+#endif /* BPFAMD_DATA_H */

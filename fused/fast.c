@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/fmap_ops.skel.h"
+#include "fast.h"
+#include "fmap_uapi.h"
+
+static int why_not(struct bpfamd *d, int e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* d->mode_reason = "<what>: <strerror(e)>"; returns -e. */
+static int why_not(struct bpfamd *d, int e, const char *fmt, ...)
+{
+	size_t len = sizeof(d->mode_reason);
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(d->mode_reason, len, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < len)
+		snprintf(d->mode_reason + n, len - n, ": %s", strerror(e));
+	return -e;
+}
+
+/* The patched kernel registers the struct_ops type at boot: its BTF says. */
+static bool kernel_has_fmap_ops(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	int id;
+
+	if (!btf)
+		return false;
+	id = btf__find_by_name_kind(btf, "fuse_fmap_ops", BTF_KIND_STRUCT);
+	btf__free(btf);
+	return id > 0;
+}
+
+int bpfamd_fast_check(struct bpfamd *d)
+{
+	const char *why = NULL;
+
+	if (!kernel_has_fmap_ops())
+		why = "this kernel has no fuse_fmap_ops (needs the kpatch/ "
+		      "series)";
+	else if (!d->fs.dev.devdax)
+		why = "device is a regular file (emulation)";
+	else if (!d->maps.skel)
+		why = "BPF unavailable, no fmaps published";
+	if (!why)
+		return 0;
+	snprintf(d->mode_reason, sizeof(d->mode_reason), "%s", why);
+	return -1;
+}
+
+/* The connection holds the device from now until it is released. */
+static int register_device(struct bpfamd *d, int fuse_fd)
+{
+	struct fuse_daxdev_map map = {.fd = d->fs.dev.fd};
+	int id = ioctl(fuse_fd, FUSE_DEV_IOC_DAXDEV_OPEN, &map);
+	int rc;
+
+	if (id < 0)
+		return why_not(d, errno, "%s: cannot register it with FUSE",
+			       d->device);
+	rc = bpfamd_maps_set_kernel_id(&d->maps, 0, id);
+	if (rc)
+		return why_not(d, -rc, "cannot set the device's kernel id");
+	return 0;
+}
+
+/*
+ * reg() binds the resolver to the connection of fuse_fd, looked up in the
+ * fd table of the task creating the link (this one); fuse_daemonize()'s
+ * fork afterwards keeps both the connection and the link fd.
+ */
+static int attach_resolver(struct bpfamd *d, int fuse_fd)
+{
+	struct fmap_ops *skel = fmap_ops__open();
+	int rc;
+
+	if (!skel)
+		return why_not(d, errno, "cannot open the fmap_ops program");
+	rc = bpfamd_maps_reuse(&d->maps, skel->obj);
+	if (rc) {
+		why_not(d, -rc, "cannot reuse the published maps");
+		goto destroy;
+	}
+	skel->struct_ops.bpfam_fmap_ops->fuse_fd = fuse_fd;
+	rc = fmap_ops__load(skel);
+	if (rc) {
+		why_not(d, -rc, "cannot load the fmap_ops program");
+		goto destroy;
+	}
+	d->fast_link = bpf_map__attach_struct_ops(skel->maps.bpfam_fmap_ops);
+	if (!d->fast_link) {
+		rc = why_not(d, errno, "cannot attach fuse_fmap_ops");
+		goto destroy;
+	}
+	d->fast_skel = skel;
+	return 0;
+destroy:
+	fmap_ops__destroy(skel);
+	return rc;
+}
+
+int bpfamd_fast_start(struct bpfamd *d, struct fuse_session *se)
+{
+	int fuse_fd = fuse_session_fd(se);
+	int rc;
+
+	rc = register_device(d, fuse_fd);
+	if (!rc)
+		rc = attach_resolver(d, fuse_fd);
+	d->fast = !rc;
+	return rc;
+}
+
+void bpfamd_fast_stop(struct bpfamd *d)
+{
+	if (!d->fast_skel)
+		return;
+	bpf_link__destroy(d->fast_link);
+	fmap_ops__destroy(d->fast_skel);
+	d->fast_link = NULL;
+	d->fast_skel = NULL;
+}

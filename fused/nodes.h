@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The namespace as the kernel sees it: node references, fmap publication,
+ * size setting and, on a client, catching up with the primary's log.  All
+ * of these are called with d->lock held.
+ */
+#ifndef BPFAMD_NODES_H
+#define BPFAMD_NODES_H
+
+#include "bpfamd.h"
+
+/* The node of @ino, the table grown to hold it; NULL when out of memory. */
+struct bpfamd_node *bpfamd_node(struct bpfamd *d, uint64_t ino);
+
+/* The kernel got an entry for @in: count it and publish its fmap. */
+int bpfamd_node_ref(struct bpfamd *d, const struct bpfam_inode *in);
+
+/* The kernel dropped @n references; at zero the fmap is withdrawn. */
+void bpfamd_node_forget(struct bpfamd *d, uint64_t ino, uint64_t n);
+
+/* Publish @in's fmap if it has one and it is not published yet. */
+void bpfamd_publish(struct bpfamd *d, const struct bpfam_inode *in);
+
+/* Publish every sized file (at mount). */
+void bpfamd_publish_all(struct bpfamd *d);
+
+/*
+ * Set @ino's size, once: 0 or -errno (EPERM for a different size than the
+ * one set, EROFS on a client, ENOSPC, ...), with @err saying why.
+ */
+int bpfamd_set_size(struct bpfamd *d, uint64_t ino, uint64_t size,
+		    struct bpfam_err *err);
+
+/* Play what the primary appended since the last call (client). */
+void bpfamd_refresh(struct bpfamd *d);
+
+#endif /* BPFAMD_NODES_H */

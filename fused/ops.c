@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Metadata operations.  On the primary each change is a log record,
+ * durable before the reply (libbpfam appends, then applies); a client
+ * answers EROFS to every metadata change.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "data.h"
+#include "nodes.h"
+#include "xattr.h"
+
+/*
+ * The primary makes every change itself and the kernel learns of it from
+ * our replies; a client learns of the primary's changes by playing the
+ * log, so cached attributes must expire soon.
+ */
+#define ATTR_TIMEOUT 1.0
+
+static uint64_t allocated(const struct bpfam_fmap *fm)
+{
+	uint64_t sum = 0;
+	uint32_t i;
+
+	for (i = 0; fm && i < fm->nr; i++)
+		sum += fm->ext[i].len;
+	return sum;
+}
+
+static void fill_attr(const struct bpfam_inode *in, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = in->ino;
+	st->st_mode = in->mode;
+	/* 1 for directories: "unknown", so find(1) does not count subdirs. */
+	st->st_nlink = 1;
+	st->st_uid = in->uid;
+	st->st_gid = in->gid;
+	st->st_size = in->fmap ? in->fmap->size : 0;
+	st->st_blksize = BPFAM_ALLOC_UNIT;
+	st->st_blocks = allocated(in->fmap) / 512;
+	st->st_mtim.tv_sec = in->mtime_ns / 1000000000ULL;
+	st->st_mtim.tv_nsec = in->mtime_ns % 1000000000ULL;
+	st->st_atim = st->st_mtim;
+	st->st_ctim = st->st_mtim;
+}
+
+/* Reply with an entry for @in, taking the reference the kernel now holds. */
+static void reply_entry(fuse_req_t req, struct bpfamd *d,
+			const struct bpfam_inode *in, struct fuse_file_info *fi)
+{
+	struct fuse_entry_param e = {
+		.ino = in->ino,
+		.generation = bpfamd_kernel_gen(in->gen),
+		.attr_timeout = ATTR_TIMEOUT,
+		.entry_timeout = ATTR_TIMEOUT,
+	};
+	int rc;
+
+	fill_attr(in, &e.attr);
+	rc = bpfamd_node_ref(d, in);
+	pthread_mutex_unlock(&d->lock);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else if (fi)
+		fuse_reply_create(req, &e, fi);
+	else
+		fuse_reply_entry(req, &e);
+}
+
+static void reply_attr(fuse_req_t req, struct bpfamd *d,
+		       const struct bpfam_inode *in)
+{
+	struct stat st;
+
+	fill_attr(in, &st);
+	pthread_mutex_unlock(&d->lock);
+	fuse_reply_attr(req, &st, ATTR_TIMEOUT);
+}
+
+static void reply_errno(fuse_req_t req, struct bpfamd *d, int rc,
+			const struct bpfam_err *err)
+{
+	pthread_mutex_unlock(&d->lock);
+	if (d->debug && err && err->msg[0])
+		bpfamd_log(LOG_DEBUG, "%s", err->msg);
+	fuse_reply_err(req, -rc);
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct bpfamd *d = userdata;
+
+	/* Data lives on the device, never in dirty kernel pages. */
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	if (!d->allow_mmap_offered)
+		bpfamd_log(LOG_WARNING,
+			   "the kernel cannot mmap direct-I/O files "
+			   "(FUSE_DIRECT_IO_ALLOW_MMAP, Linux 6.6): files go "
+			   "through the page cache, so read() may see stale "
+			   "data after another host writes");
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct bpfamd *d = bpfamd_of(req);
+	const struct bpfam_inode *in;
+
+	pthread_mutex_lock(&d->lock);
+	in = bpfam_fs_lookup(&d->fs, parent, name);
+	/* The primary may have made it since the last refresh. */
+	if (!in && !bpfamd_primary(d)) {
+		bpfamd_refresh(d);
+		in = bpfam_fs_lookup(&d->fs, parent, name);
+	}
+	if (!in) {
+		reply_errno(req, d, -ENOENT, NULL);
+		return;
+	}
+	reply_entry(req, d, in, NULL);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct bpfamd *d = bpfamd_of(req);
+
+	pthread_mutex_lock(&d->lock);
+	bpfamd_node_forget(d, ino, nlookup);
+	pthread_mutex_unlock(&d->lock);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count,
+			    struct fuse_forget_data *forgets)
+{
+	struct bpfamd *d = bpfamd_of(req);
+	size_t i;
+
+	pthread_mutex_lock(&d->lock);
+	for (i = 0; i < count; i++)
+		bpfamd_node_forget(d, forgets[i].ino, forgets[i].nlookup);
+	pthread_mutex_unlock(&d->lock);
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	struct bpfamd *d = bpfamd_of(req);
+	const struct bpfam_inode *in;
+
+	(void)fi;
+	pthread_mutex_lock(&d->lock);
+	in = bpfam_fs_inode(&d->fs, ino);
+	if (!in) {
+		reply_errno(req, d, -ENOENT, NULL);
+		return;
+	}
+	reply_attr(req, d, in);
+}
+
+static uint64_t timespec_ns(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * 1000000000ULL + (uint64_t)ts->tv_nsec;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return timespec_ns(&ts);
+}
+
+/* Mode, owner and mtime in one record; atime and ctime are not kept. */
+static int set_attrs(struct bpfamd *d, fuse_ino_t ino, const struct stat *st,
+		     int to_set, struct bpfam_err *err)
+{
+	uint32_t valid = 0;
+	uint64_t mtime = 0;
+
+	if (to_set & FUSE_SET_ATTR_MODE)
+		valid |= BPFAM_ATTR_MODE;
+	if (to_set & FUSE_SET_ATTR_UID)
+		valid |= BPFAM_ATTR_UID;
+	if (to_set & FUSE_SET_ATTR_GID)
+		valid |= BPFAM_ATTR_GID;
+	if (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW)) {
+		valid |= BPFAM_ATTR_MTIME;
+		mtime = to_set & FUSE_SET_ATTR_MTIME_NOW ?
+				now_ns() :
+				timespec_ns(&st->st_mtim);
+	}
+	if (!valid)
+		return 0;
+	if (!bpfamd_primary(d))
+		return bpfam_err(err, EROFS,
+				 "metadata is read-only on a client host");
+	return bpfam_fs_setattr(&d->fs, ino, valid, st->st_mode, st->st_uid,
+				st->st_gid, mtime, err);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+		       int to_set, struct fuse_file_info *fi)
+{
+	struct bpfamd *d = bpfamd_of(req);
+	struct bpfam_err err = {0};
+	const struct bpfam_inode *in;
+	int rc = 0;
+
+	(void)fi;
+	pthread_mutex_lock(&d->lock);
+	in = bpfam_fs_inode(&d->fs, ino);
+	if (!in) {
+		reply_errno(req, d, -ENOENT, NULL);
+		return;
+	}
+	if (to_set & FUSE_SET_ATTR_SIZE)
+		rc = bpfamd_set_size(d, ino, attr->st_size, &err);
+	if (!rc)
+		rc = set_attrs(d, ino, attr, to_set, &err);
+	if (rc) {
+		reply_errno(req, d, rc, &err);
+		return;
+	}
+	reply_attr(req, d, in);
+}
+
+/* A new node in @parent: the caller's owner, BSD group inheritance. */
+static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, struct fuse_file_info *fi)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct bpfamd *d = bpfamd_of(req);
+	struct bpfam_err err = {0};
+	const struct bpfam_inode *dir;
+	struct bpfam_inode *in;
+	uint32_t gid = ctx->gid;
+	int rc;
+
+	pthread_mutex_lock(&d->lock);
+	dir = bpfam_fs_inode(&d->fs, parent);
+	if (!bpfamd_primary(d)) {
+		reply_errno(req, d, -EROFS, NULL);
+		return;
+	}
+	if (dir && dir->mode & S_ISGID) {
+		gid = dir->gid;
+		if (S_ISDIR(mode))
+			mode |= S_ISGID;
+	}
+	rc = bpfam_fs_mknod(&d->fs, parent, name, mode, ctx->uid, gid, &in,
+			    &err);
+	if (rc) {
+		reply_errno(req, d, rc, &err);
+		return;
+	}
+	reply_entry(req, d, in, fi);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode, dev_t rdev)
+{
+	(void)rdev;
+	if (!S_ISREG(mode)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	make_node(req, parent, name, mode, NULL);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode)
+{
+	make_node(req, parent, name, S_IFDIR | (mode & 07777), NULL);
+}
+
+static void set_open_flags(struct bpfamd *d, struct fuse_file_info *fi)
+{
+	/* Every read and write reaches the device, never a stale cache;
+	 * without the kernel's consent to mmap such files, the page cache,
+	 * dropped at each open. */
+	fi->direct_io = d->direct_io;
+	fi->keep_cache = 0;
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, struct fuse_file_info *fi)
+{
+	set_open_flags(bpfamd_of(req), fi);
+	make_node(req, parent, name, S_IFREG | (mode & 07777), fi);
+}
+
+/* O_TRUNC comes here (libfuse asks for FUSE_CAP_ATOMIC_O_TRUNC): truncating
+ * to 0 is a size change like any other. */
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct bpfamd *d = bpfamd_of(req);
+	struct bpfam_err err = {0};
+	const struct bpfam_inode *in;
+	int rc = 0;
+
+	pthread_mutex_lock(&d->lock);
+	in = bpfam_fs_inode(&d->fs, ino);
+	if (!in)
+		rc = -ENOENT;
+	else if (S_ISDIR(in->mode))
+		rc = -EISDIR;
+	else if (fi->flags & O_TRUNC)
+		rc = bpfamd_set_size(d, ino, 0, &err);
+	if (rc) {
+		reply_errno(req, d, rc, &err);
+		return;
+	}
+	pthread_mutex_unlock(&d->lock);
+	set_open_flags(d, fi);
+	fuse_reply_open(req, fi);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+/*
+ * Offsets: 0 ".", 1 "..", then 2 + i for the i-th child.  Children are kept
+ * in creation order and never removed, so an offset stays valid.
+ */
+static size_t add_entry(fuse_req_t req, char *buf, size_t size,
+			const char *name, const struct bpfam_inode *in,
+			off_t next)
+{
+	struct stat st = {.st_ino = in->ino, .st_mode = in->mode};
+
+	return fuse_add_direntry(req, buf, size, name, &st, next);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	struct bpfamd *d = bpfamd_of(req);
+	const struct bpfam_inode *dir, *in;
+	size_t used = 0, len;
+	char *buf;
+	off_t i;
+
+	(void)fi;
+	buf = malloc(size);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	dir = bpfam_fs_inode(&d->fs, ino);
+	if (!dir || !S_ISDIR(dir->mode)) {
+		pthread_mutex_unlock(&d->lock);
+		free(buf);
+		fuse_reply_err(req, dir ? ENOTDIR : ENOENT);
+		return;
+	}
+	for (i = off; i < 2 + (off_t)dir->nchildren; i++) {
+		if (i < 2)
+			in = i ? bpfam_fs_inode(&d->fs, dir->parent) : dir;
+		else
+			in = dir->children[i - 2];
+		len = add_entry(req, buf + used, size - used,
+				i < 2 ? (i ? ".." : ".") : in->name, in, i + 1);
+		if (len > size - used)
+			break;
+		used += len;
+	}
+	pthread_mutex_unlock(&d->lock);
+	fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct bpfamd *d = bpfamd_of(req);
+	struct statvfs sv = {
+		.f_bsize = BPFAM_ALLOC_UNIT,
+		.f_frsize = BPFAM_ALLOC_UNIT,
+		.f_namemax = BPFAM_NAME_MAX,
+	};
+
+	(void)ino;
+	pthread_mutex_lock(&d->lock);
+	sv.f_blocks = d->fs.alloc.nunits;
+	sv.f_bfree = d->fs.alloc.nfree;
+	sv.f_bavail = d->fs.alloc.nfree;
+	sv.f_files = d->fs.ninodes;
+	pthread_mutex_unlock(&d->lock);
+	fuse_reply_statfs(req, &sv);
+}
+
+/*
+ * fallocate(fd, 0, 0, size) sets an unsized file's size, like ftruncate;
+ * nothing else can be allocated later, so other modes and offsets are
+ * EOPNOTSUPP.
+ */
+static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
+			 off_t length, struct fuse_file_info *fi)
+{
+	struct bpfamd *d = bpfamd_of(req);
+	struct bpfam_err err = {0};
+	int rc;
+
+	(void)fi;
+	if (mode || offset) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	rc = bpfamd_set_size(d, ino, length, &err);
+	reply_errno(req, d, rc, &err);
+}
+
+const struct fuse_lowlevel_ops bpfamd_ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.create = op_create,
+	.open = op_open,
+	.read = bpfamd_read,
+	.write = bpfamd_write,
+	.flush = op_flush,
+	.fsync = bpfamd_fsync,
+	.readdir = op_readdir,
+	.statfs = op_statfs,
+	.setxattr = bpfamd_setxattr,
+	.getxattr = bpfamd_getxattr,
+	.listxattr = bpfamd_listxattr,
+	.fallocate = op_fallocate,
+};

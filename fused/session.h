@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Our side of /dev/fuse: libfuse's custom I/O hooks, through which the
+ * daemon counts requests by opcode and negotiates mmap of direct-I/O files.
+ */
+#ifndef BPFAMD_SESSION_H
+#define BPFAMD_SESSION_H
+
+#include "bpfamd.h"
+
+/* Route the mounted session's /dev/fuse traffic through our hooks. */
+int bpfamd_session_hook(struct fuse_session *se);
+
+/* "lookup", "read", ...; NULL for an opcode this build does not know. */
+const char *bpfamd_opcode_name(unsigned int opcode);
+
+#endif /* BPFAMD_SESSION_H */

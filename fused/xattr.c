@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <json-c/json.h>
+#include <linux/fuse.h>
+#include <uuid/uuid.h>
+
+#include "nodes.h"
+#include "session.h"
+#include "units.h"
+#include "xattr.h"
+
+#define XATTR_FMAP   "user.bpfam.fmap"
+#define XATTR_LAYOUT "user.bpfam.layout"
+#define XATTR_STATS  "user.bpfam.stats"
+
+/* getxattr/listxattr: size 0 asks for the length only. */
+static void reply_value(fuse_req_t req, const void *val, size_t len,
+			size_t size)
+{
+	if (!size)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, val, len);
+}
+
+static void get_fmap(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct bpfamd *d = bpfamd_of(req);
+	const struct bpfam_inode *in;
+	struct bpfam_fmap fm;
+	int err = 0;
+
+	pthread_mutex_lock(&d->lock);
+	in = bpfam_fs_inode(&d->fs, ino);
+	if (!in)
+		err = ENOENT;
+	else if (!in->fmap)
+		err = ENODATA;
+	else
+		memcpy(&fm, in->fmap, BPFAM_FMAP_BYTES(in->fmap->nr));
+	pthread_mutex_unlock(&d->lock);
+	if (err) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	reply_value(req, &fm, BPFAM_FMAP_BYTES(fm.nr), size);
+}
+
+static void add_u64(struct json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_uint64(v));
+}
+
+static struct json_object *requests_json(struct bpfamd *d)
+{
+	struct json_object *o = json_object_new_object();
+	char other[16];
+	const char *name;
+	uint64_t n;
+	unsigned int op;
+
+	for (op = 0; op < BPFAMD_NR_OPCODES; op++) {
+		n = __atomic_load_n(&d->requests[op], __ATOMIC_RELAXED);
+		if (!n)
+			continue;
+		name = bpfamd_opcode_name(op);
+		if (!name) {
+			snprintf(other, sizeof(other), "opcode_%u", op);
+			name = other;
+		}
+		add_u64(o, name, n);
+	}
+	return o;
+}
+
+static void add_fs_stats(struct json_object *o, struct bpfamd *d)
+{
+	const struct bpfam_fs *fs = &d->fs;
+
+	pthread_mutex_lock(&d->lock);
+	add_u64(o, "files", fs->nfiles);
+	add_u64(o, "dirs", fs->ndirs);
+	add_u64(o, "bytes_used", bpfam_fs_bytes_used(fs));
+	add_u64(o, "bytes_free", bpfam_fs_bytes_free(fs));
+	add_u64(o, "log_used", fs->log.tail);
+	add_u64(o, "log_size", fs->log.size);
+	add_u64(o, "fmaps_published", d->maps.entries);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* What the BPF resolver counted: the kernel served these without us. */
+static struct json_object *kernel_json(struct bpfamd *d)
+{
+	struct json_object *o = json_object_new_object();
+	struct bpfam_counters c;
+
+	bpfamd_maps_counters(&d->maps, &c);
+	add_u64(o, "reads", c.reads);
+	add_u64(o, "writes", c.writes);
+	add_u64(o, "faults", c.faults);
+	add_u64(o, "read_bytes", c.read_bytes);
+	add_u64(o, "write_bytes", c.write_bytes);
+	add_u64(o, "opens", c.opens);
+	/* Handed to the daemon: counted again in "daemon" when served. */
+	add_u64(o, "to_daemon", c.no_fmap + c.stale);
+	add_u64(o, "eof", c.eof);
+	/* Failed with EIO (EROFS for rdonly) in the kernel. */
+	add_u64(o, "errors", c.rdonly + c.malformed + c.no_dev);
+	return o;
+}
+
+/* READ and WRITE requests: files without an fmap, writes past EOF, and
+ * everything in fallback mode. */
+static struct json_object *daemon_json(struct bpfamd *d)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_u64(o, "reads",
+		__atomic_load_n(&d->requests[FUSE_READ], __ATOMIC_RELAXED));
+	add_u64(o, "writes",
+		__atomic_load_n(&d->requests[FUSE_WRITE], __ATOMIC_RELAXED));
+	add_u64(o, "read_bytes",
+		__atomic_load_n(&d->bytes_read, __ATOMIC_RELAXED));
+	add_u64(o, "write_bytes",
+		__atomic_load_n(&d->bytes_written, __ATOMIC_RELAXED));
+	return o;
+}
+
+static struct json_object *stats_json(struct bpfamd *d)
+{
+	struct json_object *o = json_object_new_object();
+	char uuid[37];
+
+	uuid_unparse_lower(d->fs.sb.uuid, uuid);
+	json_object_object_add(
+		o, "mode",
+		json_object_new_string(d->fast ? "fast" : "fallback"));
+	if (!d->fast)
+		json_object_object_add(o, "mode_reason",
+				       json_object_new_string(d->mode_reason));
+	json_object_object_add(o, "role",
+			       json_object_new_string(bpfamd_primary(d) ?
+							      "primary" :
+							      "client"));
+	json_object_object_add(o, "uuid", json_object_new_string(uuid));
+	json_object_object_add(o, "device", json_object_new_string(d->device));
+	json_object_object_add(o, "mountpoint",
+			       json_object_new_string(d->mountpoint));
+	json_object_object_add(
+		o, "bpf_maps",
+		d->maps.skel ? json_object_new_string(d->maps.dir) : NULL);
+	json_object_object_add(o, "direct_io",
+			       json_object_new_boolean(d->direct_io));
+	json_object_object_add(o, "requests", requests_json(d));
+	add_u64(o, "bytes_read",
+		__atomic_load_n(&d->bytes_read, __ATOMIC_RELAXED));
+	add_u64(o, "bytes_written",
+		__atomic_load_n(&d->bytes_written, __ATOMIC_RELAXED));
+	json_object_object_add(o, "kernel", kernel_json(d));
+	json_object_object_add(o, "daemon", daemon_json(d));
+	add_fs_stats(o, d);
+	return o;
+}
+
+static void get_stats(fuse_req_t req, size_t size)
+{
+	struct json_object *o = stats_json(bpfamd_of(req));
+	const char *s =
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+
+	if (s)
+		reply_value(req, s, strlen(s), size);
+	else
+		fuse_reply_err(req, ENOMEM);
+	json_object_put(o);
+}
+
+void bpfamd_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+		     size_t size)
+{
+	if (!strcmp(name, XATTR_FMAP))
+		get_fmap(req, ino, size);
+	else if (!strcmp(name, XATTR_STATS) && ino == FUSE_ROOT_ID)
+		get_stats(req, size);
+	else
+		fuse_reply_err(req, ENODATA);
+}
+
+/* "strips=N,chunk=BYTES" (either order; chunk takes K/M/G suffixes). */
+static int parse_layout(const char *value, size_t size, uint32_t *strips,
+			uint64_t *chunk)
+{
+	char buf[128], *tok, *save, *end;
+	unsigned long n = 0;
+	uint64_t c = 0;
+
+	if (size >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, value, size);
+	buf[size] = '\0';
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(tok, "strips=", 7)) {
+			n = strtoul(tok + 7, &end, 10);
+			if (end == tok + 7 || *end)
+				return -EINVAL;
+		} else if (strncmp(tok, "chunk=", 6) ||
+			   bpfam_parse_size(tok + 6, &c)) {
+			return -EINVAL;
+		}
+	}
+	if (!n || n > BPFAM_MAX_STRIPS || c < BPFAM_MIN_CHUNK ||
+	    c > BPFAM_MAX_CHUNK || c % BPFAM_ALLOC_UNIT)
+		return -EINVAL;
+	*strips = n;
+	*chunk = c;
+	return 0;
+}
+
+static int set_layout(struct bpfamd *d, fuse_ino_t ino, const char *value,
+		      size_t size)
+{
+	const struct bpfam_inode *in = bpfam_fs_inode(&d->fs, ino);
+	struct bpfamd_node *n;
+	uint32_t strips;
+	uint64_t chunk;
+
+	if (!in)
+		return -ENOENT;
+	if (!S_ISREG(in->mode))
+		return -EISDIR;
+	if (!bpfamd_primary(d))
+		return -EROFS;
+	if (in->fmap)
+		return -EPERM;
+	if (parse_layout(value, size, &strips, &chunk))
+		return -EINVAL;
+	n = bpfamd_node(d, ino);
+	if (!n)
+		return -ENOMEM;
+	n->strips = strips;
+	n->chunk = chunk;
+	return 0;
+}
+
+void bpfamd_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+		     const char *value, size_t size, int flags)
+{
+	struct bpfamd *d = bpfamd_of(req);
+	int rc;
+
+	(void)flags;
+	if (!strcmp(name, XATTR_FMAP) || !strcmp(name, XATTR_STATS)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	if (strcmp(name, XATTR_LAYOUT)) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	rc = set_layout(d, ino, value, size);
+	pthread_mutex_unlock(&d->lock);
+	fuse_reply_err(req, -rc);
+}
+
+void bpfamd_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct bpfamd *d = bpfamd_of(req);
+	const struct bpfam_inode *in;
+	const char *names = "";
+	size_t len = 0;
+
+	pthread_mutex_lock(&d->lock);
+	in = bpfam_fs_inode(&d->fs, ino);
+	if (ino == FUSE_ROOT_ID) {
+		names = XATTR_STATS;
+		len = sizeof(XATTR_STATS);
+	} else if (in && in->fmap) {
+		names = XATTR_FMAP;
+		len = sizeof(XATTR_FMAP);
+	}
+	pthread_mutex_unlock(&d->lock);
+	reply_value(req, names, len, size);
+}

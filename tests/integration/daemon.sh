@@ -1,0 +1,443 @@
+#!/bin/bash
+# Integration tests of bpfamd on this (stock) kernel, through its mount and
+# the commands that work on one (bpfam creat, cp, mkdir, getmap, stats):
+# files of 4 KiB to 512 MiB, simple and interleaved; mmap; the set-once size
+# rules; the errors a bpfam owes its users; permissions as nobody; a client
+# mount; ENOSPC; SIGKILL and restart; the pinned fmaps BPF map; fio verify.
+# Needs root (FUSE mounts, setpriv).  usage: daemon.sh [BUILD-DIR]
+set -u
+HERE=$(dirname "$0")
+# shellcheck source=tests/tap.sh
+. "$HERE/../tap.sh"
+# shellcheck source=tests/integration/daemon_lib.sh
+. "$HERE/daemon_lib.sh"
+
+dl_init "${1:-build}"
+SRC=$DL_TMP/src
+MiB=$((1 << 20))
+
+# Sources: sizes that straddle 2 MiB units and interleave chunks.
+make_sources() {
+	mkdir -p "$SRC" &&
+		head -c 4096 /dev/urandom >"$SRC/4k" &&
+		head -c $((MiB + 1)) /dev/urandom >"$SRC/1m1" &&
+		head -c $((64 * MiB)) /dev/urandom >"$SRC/64m" &&
+		head -c $((512 * MiB)) /dev/urandom >"$SRC/512m" &&
+		head -c $((24 * MiB + 12345)) /dev/urandom >"$SRC/il" &&
+		: >"$SRC/empty"
+}
+
+# quietly CMD...: CMD without its stdout (check prints its verdict there).
+quietly() {
+	"$@" >/dev/null
+}
+
+size_of() {
+	stat -c %s "$1"
+}
+
+# getmap_is FILE JQ-EXPR [OPTION...]: bpfam getmap --json [OPTION...] FILE
+# satisfies JQ-EXPR.
+getmap_is() {
+	"$BPFAM" getmap --json "${@:3}" "$1" | jq -e "$2" >/dev/null
+}
+
+stats_of() {
+	"$BPFAM" stats --json "$1" | jq -r "$2"
+}
+
+# --- create, write, read back -----------------------------------------------
+
+test_copy_sizes() {
+	local f
+
+	for f in 4k 1m1 64m 512m; do
+		check "bpfam cp copies the $f file in (and verifies it)" \
+			"$BPFAM" cp "$SRC/$f" "$MNT/$f"
+		check "the $f file has its source's size" \
+			[ "$(size_of "$MNT/$f")" = "$(size_of "$SRC/$f")" ]
+		check "the $f file reads back identical (cmp)" \
+			cmp "$SRC/$f" "$MNT/$f"
+		check "the $f file's fmap is simple and covers its size" \
+			getmap_is "$MNT/$f" '.kind == "simple" and
+			([.extents[].length] | add) >= .size and
+			all(.extents[]; .dev_offset % 2097152 == 0)'
+	done
+	check "bpfam mkdir makes a directory" "$BPFAM" mkdir "$MNT/multi"
+	check "bpfam cp copies several sources into a directory" \
+		"$BPFAM" cp "$SRC/4k" "$SRC/1m1" "$SRC/empty" "$MNT/multi"
+	check "... each identical to its source" \
+		cmp "$SRC/1m1" "$MNT/multi/1m1"
+	check "an empty source makes an empty file" \
+		[ "$(size_of "$MNT/multi/empty")" = 0 ]
+	check_err "getmap of an unsized file says it has no fmap" 1 \
+		'size is not set' "$BPFAM" getmap "$MNT/multi/empty"
+	check_err "bpfam cp omits a directory" 1 "omitting directory" \
+		"$BPFAM" cp "$SRC" "$MNT/multi"
+	check_err "bpfam cp does not replace an existing file" 1 \
+		"$MNT/4k: File exists \(EEXIST\)" "$BPFAM" cp "$SRC/4k" "$MNT/4k"
+}
+
+test_interleaved() {
+	local f=$MNT/il2m
+
+	check "bpfam creat --interleave 4 --chunk 2M sizes a new file" \
+		"$BPFAM" creat -s "$(size_of "$SRC/il")" --interleave 4 \
+		--chunk 2M "$f"
+	check "its fmap is 4 strips of 2 MiB chunks" \
+		getmap_is "$f" '.kind == "interleaved" and .nr == 4 and
+		.chunk == 2097152 and (.strips | length) == 4'
+	check "dd writes it in place (conv=notrunc)" \
+		dd if="$SRC/il" of="$f" bs=1M conv=notrunc,fsync status=none
+	check "the 2 MiB-chunk interleaved file reads back identical" \
+		cmp "$SRC/il" "$f"
+	check "bpfam cp --interleave 4 --chunk 4M copies a file in" \
+		"$BPFAM" cp --interleave 4 --chunk 4M "$SRC/il" "$MNT/il4m"
+	check "its fmap is 4 strips of 4 MiB chunks" \
+		getmap_is "$MNT/il4m" '.kind == "interleaved" and .nr == 4 and
+		.chunk == 4194304'
+	check "the 4 MiB-chunk interleaved file reads back identical" \
+		cmp "$SRC/il" "$MNT/il4m"
+	check "getmap --chunks maps every chunk of it" \
+		getmap_is "$MNT/il4m" '.chunks | length == 7' --chunks
+	check "getmap prints the strip layout as text" \
+		grep -q "interleaved over 4 strips of 4 MiB chunks" \
+		<("$BPFAM" getmap "$MNT/il4m")
+}
+
+# --- mmap -------------------------------------------------------------------
+
+test_mmap() {
+	check "bpfam creat -s 8M makes a file to map" \
+		"$BPFAM" creat -s 8M "$MNT/mm"
+	check "a MAP_SHARED mapping writes the whole file" \
+		"$PY" "$FSOPS" mmap-write "$MNT/mm" "$DL_TMP/mm.ref"
+	check "read() sees what the shared mapping wrote" \
+		cmp "$DL_TMP/mm.ref" "$MNT/mm"
+	check "a MAP_SHARED read mapping of the 64m file matches its source" \
+		"$PY" "$FSOPS" mmap-read "$MNT/64m" "$SRC/64m"
+	check "a MAP_SHARED read mapping of an interleaved file matches" \
+		"$PY" "$FSOPS" mmap-read "$MNT/il2m" "$SRC/il"
+	check "MAP_PRIVATE reads the file and its writes do not reach it" \
+		"$PY" "$FSOPS" mmap-private "$MNT/mm"
+}
+
+# --- sizes are set once -----------------------------------------------------
+
+test_size_once() {
+	local f=$MNT/once u=$MNT/unsized
+
+	"$BPFAM" creat -s 3M "$f"
+	check_errno "ftruncate of a sized file to another size: EPERM" EPERM \
+		truncate "$f" $((5 * MiB))
+	check_errno "ftruncate of a sized file to its size: no-op" OK \
+		truncate "$f" $((3 * MiB))
+	check_errno "fallocate of a sized file to another size: EPERM" EPERM \
+		fallocate "$f" $((4 * MiB))
+	check_errno "fallocate of a sized file to its size: no-op" OK \
+		fallocate "$f" $((3 * MiB))
+	check_errno "fallocate punching a hole: EOPNOTSUPP" EOPNOTSUPP \
+		fallocate "$f" $((1 * MiB)) 3
+	check_errno "open(O_TRUNC) of a sized file (shell >): EPERM" EPERM \
+		trunc-open "$f"
+	check_errno "writing at EOF of a sized file: EFBIG" EFBIG \
+		pwrite "$f" $((3 * MiB)) 1
+	check_errno "a write crossing EOF stores what fits: a short write" \
+		SHORT:10 pwrite "$f" $((3 * MiB - 10)) 20
+	check_errno "writing the last byte before EOF works" OK \
+		pwrite "$f" $((3 * MiB - 1)) 1
+	check_errno "setting the layout of a sized file: EPERM" EPERM \
+		setxattr "$f" user.bpfam.layout strips=2,chunk=2097152
+	check "the refused resizes left its size alone" \
+		[ "$(size_of "$f")" = $((3 * MiB)) ]
+
+	check_errno "open(O_CREAT) makes an empty, unsized file" OK creat "$u"
+	check_errno "writing an unsized file: EFBIG" EFBIG pwrite "$u" 0 1
+	check_errno "layout with 0 strips: EINVAL" EINVAL \
+		setxattr "$u" user.bpfam.layout strips=0,chunk=2097152
+	check_errno "layout with a chunk not a multiple of 2 MiB: EINVAL" \
+		EINVAL setxattr "$u" user.bpfam.layout strips=2,chunk=3145728
+	check_errno "layout strips=2,chunk=2M on an unsized file" OK \
+		setxattr "$u" user.bpfam.layout strips=2,chunk=2097152
+	check_errno "ftruncate sizes an unsized file" OK \
+		truncate "$u" $((8 * MiB))
+	check "ftruncate applied the pending layout" \
+		getmap_is "$u" '.kind == "interleaved" and .nr == 2 and
+		.size == 8388608'
+}
+
+# --- errors -----------------------------------------------------------------
+
+test_errors() {
+	local n255 n256
+
+	n255=$(printf 'n%.0s' {1..255})
+	n256=${n255}x
+	check_err "bpfam creat of an existing file: EEXIST" 1 \
+		"File exists \(EEXIST\)" "$BPFAM" creat -s 1M "$MNT/4k"
+	check_errno "open(O_CREAT|O_EXCL) of an existing file: EEXIST" \
+		EEXIST creat "$MNT/4k"
+	check_err "bpfam mkdir of an existing directory: EEXIST" 1 \
+		"EEXIST" "$BPFAM" mkdir "$MNT/multi"
+	check "bpfam mkdir -p of an existing directory is fine" \
+		"$BPFAM" mkdir -p "$MNT/multi"
+	check_errno "mkdir over an existing file: EEXIST" EEXIST \
+		mkdir "$MNT/4k"
+	check_errno "creating a 256-byte name: ENAMETOOLONG" ENAMETOOLONG \
+		creat "$MNT/$n256"
+	check_errno "mkdir of a 256-byte name: ENAMETOOLONG" ENAMETOOLONG \
+		mkdir "$MNT/$n256"
+	check_err "bpfam creat of a 256-byte name says ENAMETOOLONG" 1 \
+		ENAMETOOLONG "$BPFAM" creat -s 1M "$MNT/$n256"
+	check "a 255-byte name works" "$BPFAM" creat -s 4K "$MNT/$n255"
+	check "... and is listed" [ -f "$MNT/$n255" ]
+	check_errno "opening a missing file: ENOENT" ENOENT open "$MNT/nope"
+}
+
+test_long_paths() {
+	local d=$MNT i
+
+	for ((i = 0; i < 24; i++)); do
+		d=$d/directory_level_$i
+	done
+	check "bpfam mkdir -p makes 24 nested directories (${#d}-byte path)" \
+		"$BPFAM" mkdir -p "$d"
+	check "bpfam cp copies a file into the deepest one" \
+		"$BPFAM" cp "$SRC/1m1" "$d/$(printf 'f%.0s' {1..200})"
+	check "it reads back identical" \
+		cmp "$SRC/1m1" "$d/$(printf 'f%.0s' {1..200})"
+}
+
+# --- permissions ------------------------------------------------------------
+
+test_permissions() {
+	"$BPFAM" creat -s 1M "$MNT/secret" && chmod 600 "$MNT/secret"
+	check_errno "nobody cannot read a root 0600 file: EACCES" EACCES \
+		--nobody open "$MNT/secret"
+	check_errno "nobody cannot create in root's 0755 root: EACCES" \
+		EACCES --nobody creat "$MNT/by_nobody"
+	check_errno "nobody cannot chmod root's file: EPERM" EPERM \
+		--nobody chmod "$MNT/1m1" 777
+	check "root: bpfam mkdir -m 777 makes a shared directory" \
+		"$BPFAM" mkdir -m 777 "$MNT/shared"
+	check "... with mode 777" [ "$(stat -c %a "$MNT/shared")" = 777 ]
+	check "nobody: bpfam creat in the 0777 directory" \
+		as_nobody "$BPFAM" creat -s 2M "$MNT/shared/mine"
+	check "... the file belongs to nobody:nogroup" \
+		[ "$(stat -c %U:%G "$MNT/shared/mine")" = nobody:nogroup ]
+	check "nobody: bpfam cp into the 0777 directory" \
+		as_nobody "$BPFAM" cp "$MNT/1m1" "$MNT/shared/copy"
+	check "nobody: its copy reads back identical" \
+		cmp "$SRC/1m1" <(as_nobody cat "$MNT/shared/copy")
+	check "nobody: bpfam getmap works" \
+		quietly as_nobody "$BPFAM" getmap "$MNT/shared/copy"
+	check "nobody: bpfam stats works" \
+		quietly as_nobody "$BPFAM" stats "$MNT"
+	check "root: chown nobody:nogroup a file" \
+		chown nobody:nogroup "$MNT/4k"
+	check "root: chmod 640 it" chmod 640 "$MNT/4k"
+	check "... nobody, now its owner, reads it" \
+		cmp "$SRC/4k" <(as_nobody cat "$MNT/4k")
+}
+
+# --- the pinned fmaps map ---------------------------------------------------
+
+# fmap_matches_bpf FILE: the fmaps entry of FILE's inode has the extents
+# bpfam getmap prints.
+fmap_matches_bpf() {
+	local pins ino
+
+	pins=$(stats_of "$MNT" .bpf_maps) && [ "$pins" != null ] || return 1
+	ino=$(stat -c %i "$1")
+	bpftool -j map dump pinned "$pins/fmaps" >"$DL_TMP/dump.json" &&
+		"$BPFAM" getmap --json "$1" >"$DL_TMP/getmap.json" || return 1
+	jq -e --argjson ino "$ino" --slurpfile g "$DL_TMP/getmap.json" '
+		$g[0] as $g |
+		[.[] | .formatted // . | select(.key == $ino) | .value] |
+		length == 1 and (.[0] as $v |
+		$v.size == $g.size and $v.nr == $g.nr and
+		$v.chunk == $g.chunk and $v.gen == $g.gen and
+		$v.kind == (if $g.kind == "simple" then 1 else 2 end) and
+		[$v.ext[:$v.nr][] | [.dev, .dev_off, .len]] ==
+		[($g.extents // $g.strips)[] | [.dev, .dev_offset, .length]])' \
+		"$DL_TMP/dump.json" >/dev/null
+}
+
+test_bpf_maps() {
+	check "bpftool: the fmaps entry of the 512m file has getmap's extents" \
+		fmap_matches_bpf "$MNT/512m"
+	check "bpftool: the fmaps entry of an interleaved file has its strips" \
+		fmap_matches_bpf "$MNT/il4m"
+	check "bpftool: the fmaps entry of a 4 KiB file" \
+		fmap_matches_bpf "$MNT/4k"
+}
+
+# --- fio --------------------------------------------------------------------
+
+fio_verify() {
+	fio --name="bpfam-$1" --filename="$MNT/fio" --size=64M --rw="$1" \
+		--bs=64k --ioengine=psync --direct=0 --verify=crc32c \
+		--do_verify=1 --verify_fatal=1 --verify_state_save=0 \
+		>"$DL_TMP/fio-$1.log" 2>&1
+}
+
+test_fio() {
+	check "bpfam creat -s 64M preallocates fio's file" \
+		"$BPFAM" creat -s 64M "$MNT/fio"
+	check "fio rw=write --verify=crc32c passes" fio_verify write
+	check "fio rw=read --verify=crc32c of those blocks passes" \
+		fio_verify read
+	check "fio rw=randrw --verify=crc32c passes" fio_verify randrw
+	check "fio did not grow the file" \
+		[ "$(size_of "$MNT/fio")" = $((64 * MiB)) ]
+}
+
+# --- stats ------------------------------------------------------------------
+
+test_stats() {
+	check "bpfam stats prints the daemon's counters" \
+		grep -q '^bytes_written: *[0-9]' <("$BPFAM" stats "$MNT")
+	check "stats: the primary role" \
+		[ "$(stats_of "$MNT" .role)" = primary ]
+	check "stats: at least the 600 MiB copied in were written" \
+		[ "$(stats_of "$MNT" .bytes_written)" -ge $((600 * MiB)) ]
+	check "stats: write and lookup requests were counted" \
+		[ "$(stats_of "$MNT" '.requests | (.write // .WRITE) > 0 and
+			(.lookup // .LOOKUP) > 0')" = true ]
+	check "stats: the files made so far are counted" \
+		[ "$(stats_of "$MNT" .files)" -ge 15 ]
+	check "stats: used + free space is the data area" \
+		[ $(($(stats_of "$MNT" .bytes_used) + $(stats_of "$MNT" .bytes_free))) \
+		-eq "$(jq .data_size <("$BPFAM" fsck --json "$DEV"))" ]
+}
+
+# --- a client mount: metadata read-only -------------------------------------
+
+test_client() {
+	local c
+
+	c=$(dl_mountpoint client)
+	if ! dl_start "$c" -o role=client; then
+		not_ok "a second bpfamd -o role=client mounts the device"
+		return
+	fi
+	ok "a second bpfamd -o role=client mounts the device"
+	check "stats: the client role" [ "$(stats_of "$c" .role)" = client ]
+	check "the client reads the primary's 64m file identical" \
+		cmp "$SRC/64m" "$c/64m"
+	check "the client reads an interleaved file identical" \
+		cmp "$SRC/il" "$c/il4m"
+	check_errno "client: creating a file: EROFS" EROFS creat "$c/new"
+	check_errno "client: mkdir: EROFS" EROFS mkdir "$c/newdir"
+	check_errno "client: chmod: EROFS" EROFS chmod "$c/64m" 600
+	check_errno "client: sizing an unsized file: EROFS" EROFS \
+		truncate "$c/multi/empty" 4096
+	check_err "client: bpfam creat says EROFS" 1 EROFS \
+		"$BPFAM" creat -s 1M "$c/new2"
+	"$BPFAM" creat -s 2M "$MNT/after_client"
+	check "client: a file the primary makes later appears within 5 s" \
+		wait_for_file "$c/after_client"
+	check "client: unmounts cleanly" dl_stop "$c"
+}
+
+wait_for_file() {
+	local i
+
+	for ((i = 0; i < 50; i++)); do
+		[ -f "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# --- ENOSPC -----------------------------------------------------------------
+
+test_enospc() {
+	local free err
+
+	err=$("$BPFAM" creat -s 2G "$MNT/toobig" 2>&1)
+	check "bpfam creat of more than the free space fails with ENOSPC" \
+		grep -q "ENOSPC.*while setting size 2 GiB" <<<"$err"
+	check "... and says the file is left empty and unsized" \
+		grep -q "left existing, empty and unsized" <<<"$err"
+	check "... which it is" [ "$(size_of "$MNT/toobig")" = 0 ]
+	free=$(stats_of "$MNT" .bytes_free)
+	check "bpfam creat fills the remaining $((free / MiB)) MiB" \
+		"$BPFAM" creat -s "$free" "$MNT/fill"
+	check "stats: no free space left" [ "$(stats_of "$MNT" .bytes_free)" = 0 ]
+	check_err "then a 4 KiB bpfam creat fails with ENOSPC" 1 ENOSPC \
+		"$BPFAM" creat -s 4K "$MNT/one_more"
+	check_err "and bpfam cp fails naming the file and ENOSPC" 1 \
+		"$MNT/cp_more: No space left on device \(ENOSPC\)" \
+		"$BPFAM" cp "$SRC/4k" "$MNT/cp_more"
+	check "a full filesystem still makes directories" \
+		"$BPFAM" mkdir "$MNT/still_works"
+}
+
+# --- SIGKILL and restart ----------------------------------------------------
+
+# snapshot FILE: every name, type, size, mode, owner, and content checksum.
+snapshot() {
+	(cd "$MNT" && find . -printf '%p %y %s %m %u:%g\n' | LC_ALL=C sort &&
+		find . -type f ! -name fill -size +0 -print0 | LC_ALL=C sort -z |
+		xargs -0 md5sum) >"$1"
+}
+
+test_restart() {
+	check "snapshot of the namespace and contents" snapshot "$DL_TMP/before"
+	check "SIGKILL the daemon; its mount can be dropped" dl_kill "$MNT"
+	check "bpfamd restarts on the same device" dl_start "$MNT"
+	check "snapshot after the restart" snapshot "$DL_TMP/after"
+	check "every file, directory, mode, owner and byte survived" \
+		cmp "$DL_TMP/before" "$DL_TMP/after"
+	check "the mmap-written file survived" cmp "$DL_TMP/mm.ref" "$MNT/mm"
+	check "bpftool: after the restart the fmaps map is republished" \
+		fmap_matches_bpf "$MNT/512m"
+	check "bpfam fsck finds the device clean" quietly "$BPFAM" fsck "$DEV"
+	check "bpfamd unmounts cleanly and exits" dl_stop "$MNT"
+	check "bpfam fsck after the clean unmount" quietly "$BPFAM" fsck "$DEV"
+}
+
+# have_tools: every tool the suite runs is installed; names what is not.
+have_tools() {
+	local t missing=()
+
+	for t in jq fio bpftool setpriv fusermount3 "$PY"; do
+		command -v "$t" >/dev/null || missing+=("$t")
+	done
+	[ ${#missing[@]} -eq 0 ] || echo "# missing: ${missing[*]}"
+	[ ${#missing[@]} -eq 0 ]
+}
+
+main() {
+	if [ "$(id -u)" -ne 0 ]; then
+		not_ok "the daemon tests need root (FUSE mounts, setpriv)"
+		return
+	fi
+	check "jq, fio, bpftool, setpriv, fusermount3, python3 are installed" \
+		have_tools
+	check "make the test data" make_sources
+	check "mkfs a fresh 1 GiB device in /dev/shm" dl_mkfs 1G
+	MNT=$(dl_mountpoint primary)
+	if ! dl_start "$MNT"; then
+		not_ok "bpfamd mounts the device"
+		return
+	fi
+	ok "bpfamd mounts the device"
+	test_copy_sizes
+	test_interleaved
+	test_mmap
+	test_size_once
+	test_errors
+	test_long_paths
+	test_permissions
+	test_bpf_maps
+	test_fio
+	test_stats
+	test_client
+	test_enospc
+	test_restart
+}
+
+main
+tap_done

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bpfam getmap: where a file's bytes live on the device.  The daemon hands
+ * out the file's struct bpfam_fmap as the user.bpfam.fmap xattr, the same
+ * value it publishes in the pinned `fmaps` BPF map, so what this prints is
+ * what the kernel fast path resolves with.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bpfam/fmap.h"
+#include "cmd.h"
+#include "fileops.h"
+#include "units.h"
+
+#define EXT_OFF BPFAM_FMAP_BYTES(0)
+
+/* One chunk of an interleaved file: where file bytes [off, off+len) are. */
+struct chunk_loc {
+	uint64_t off, len, dev_off;
+	uint32_t strip, dev;
+};
+
+static struct chunk_loc chunk_at(const struct bpfam_fmap *m, uint64_t c)
+{
+	struct chunk_loc l = {.off = c * m->chunk, .strip = c % m->nr};
+
+	l.len = m->size - l.off < m->chunk ? m->size - l.off : m->chunk;
+	l.dev = m->ext[l.strip].dev;
+	l.dev_off = m->ext[l.strip].dev_off + c / m->nr * m->chunk;
+	return l;
+}
+
+static uint64_t nr_chunks(const struct bpfam_fmap *m)
+{
+	return (m->size + m->chunk - 1) / m->chunk;
+}
+
+/* Copy the xattr value into @m if it is an fmap this tool understands. */
+static int parse_fmap(const char *path, const char *val, size_t len,
+		      struct bpfam_fmap *m)
+{
+	uint32_t max;
+
+	memset(m, 0, sizeof(*m));
+	if (len < EXT_OFF) {
+		cmd_error("getmap", "%s: fmap of %zu bytes is too short", path,
+			  len);
+		return -1;
+	}
+	memcpy(m, val, EXT_OFF);
+	if (m->version != BPFAM_FMAP_VERSION) {
+		cmd_error("getmap",
+			  "%s: fmap version %" PRIu32 ", this bpfam knows %d",
+			  path, m->version, BPFAM_FMAP_VERSION);
+		return -1;
+	}
+	max = m->kind == BPFAM_FMAP_INTERLEAVED ? BPFAM_MAX_STRIPS :
+						  BPFAM_MAX_EXTENTS;
+	if ((m->kind != BPFAM_FMAP_SIMPLE &&
+	     m->kind != BPFAM_FMAP_INTERLEAVED) ||
+	    !m->nr || m->nr > max ||
+	    (m->kind == BPFAM_FMAP_INTERLEAVED && !m->chunk)) {
+		cmd_error("getmap",
+			  "%s: bad fmap: kind %" PRIu32 ", %" PRIu32
+			  " extents, chunk %llu",
+			  path, m->kind, m->nr, m->chunk);
+		return -1;
+	}
+	if (len != BPFAM_FMAP_BYTES(m->nr)) {
+		cmd_error("getmap",
+			  "%s: fmap of %zu bytes does not hold exactly its "
+			  "%" PRIu32 " extents",
+			  path, len, m->nr);
+		return -1;
+	}
+	memcpy(m->ext, val + EXT_OFF, m->nr * sizeof(m->ext[0]));
+	return 0;
+}
+
+static void print_header(const char *path, const struct bpfam_fmap *m)
+{
+	char a[32], b[32];
+
+	printf("%s: %s (%llu bytes), ", path, bpfam_fmt_size(m->size, a),
+	       m->size);
+	if (m->kind == BPFAM_FMAP_SIMPLE)
+		printf("simple, %" PRIu32 " extent%s", m->nr,
+		       m->nr == 1 ? "" : "s");
+	else
+		printf("interleaved over %" PRIu32 " strips of %s chunks",
+		       m->nr, bpfam_fmt_size(m->chunk, b));
+	printf(", generation %llu%s\n", m->gen,
+	       m->flags & BPFAM_FMAP_RDONLY ? ", read-only" : "");
+}
+
+static void print_text(const char *path, const struct bpfam_fmap *m,
+		       bool chunks)
+{
+	char sz[32];
+	uint64_t off = 0, c;
+	uint32_t i;
+
+	print_header(path, m);
+	printf("  %-18s %-7s %-18s %s\n",
+	       m->kind == BPFAM_FMAP_SIMPLE ? "file offset" : "strip", "device",
+	       "device offset", "length");
+	for (i = 0; i < m->nr; off += m->ext[i].len, i++) {
+		if (m->kind == BPFAM_FMAP_SIMPLE)
+			printf("  0x%-16" PRIx64, off);
+		else
+			printf("  %-18" PRIu32, i);
+		printf(" %-7" PRIu32 " 0x%-16llx 0x%-16llx %s\n", m->ext[i].dev,
+		       m->ext[i].dev_off, m->ext[i].len,
+		       bpfam_fmt_size(m->ext[i].len, sz));
+	}
+	if (!chunks || m->kind != BPFAM_FMAP_INTERLEAVED)
+		return;
+	printf("\n  %-18s %-18s %-6s %-7s %s\n", "file offset", "length",
+	       "strip", "device", "device offset");
+	for (c = 0; c < nr_chunks(m); c++) {
+		struct chunk_loc l = chunk_at(m, c);
+
+		printf("  0x%-16" PRIx64 " 0x%-16" PRIx64 " %-6" PRIu32
+		       " %-7" PRIu32 " 0x%" PRIx64 "\n",
+		       l.off, l.len, l.strip, l.dev, l.dev_off);
+	}
+}
+
+static void json_add_u64(json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_uint64(v));
+}
+
+/* One "extents" (simple) or "strips" (interleaved) entry. */
+static json_object *json_extent(const struct bpfam_fmap *m, uint32_t i,
+				uint64_t off)
+{
+	json_object *e = json_object_new_object();
+
+	if (m->kind == BPFAM_FMAP_SIMPLE)
+		json_add_u64(e, "file_offset", off);
+	else
+		json_add_u64(e, "strip", i);
+	json_add_u64(e, "dev", m->ext[i].dev);
+	json_add_u64(e, "dev_offset", m->ext[i].dev_off);
+	json_add_u64(e, "length", m->ext[i].len);
+	return e;
+}
+
+static json_object *json_chunks(const struct bpfam_fmap *m)
+{
+	json_object *a = json_object_new_array();
+	uint64_t c;
+
+	for (c = 0; c < nr_chunks(m); c++) {
+		struct chunk_loc l = chunk_at(m, c);
+		json_object *e = json_object_new_object();
+
+		json_add_u64(e, "file_offset", l.off);
+		json_add_u64(e, "length", l.len);
+		json_add_u64(e, "strip", l.strip);
+		json_add_u64(e, "dev", l.dev);
+		json_add_u64(e, "dev_offset", l.dev_off);
+		json_object_array_add(a, e);
+	}
+	return a;
+}
+
+static void print_json(const char *path, const struct bpfam_fmap *m,
+		       bool chunks)
+{
+	json_object *o = json_object_new_object();
+	json_object *a = json_object_new_array();
+	bool simple = m->kind == BPFAM_FMAP_SIMPLE;
+	uint64_t off = 0;
+	uint32_t i;
+
+	json_object_object_add(o, "file", json_object_new_string(path));
+	json_add_u64(o, "version", m->version);
+	json_object_object_add(
+		o, "kind",
+		json_object_new_string(simple ? "simple" : "interleaved"));
+	json_add_u64(o, "size", m->size);
+	json_add_u64(o, "gen", m->gen);
+	json_add_u64(o, "flags", m->flags);
+	json_add_u64(o, "chunk", m->chunk);
+	json_add_u64(o, "nr", m->nr);
+	for (i = 0; i < m->nr; off += m->ext[i].len, i++)
+		json_object_array_add(a, json_extent(m, i, off));
+	json_object_object_add(o, simple ? "extents" : "strips", a);
+	if (chunks && !simple)
+		json_object_object_add(o, "chunks", json_chunks(m));
+	puts(json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+			   JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static int getmap(const char *path, bool json, bool chunks)
+{
+	struct bpfam_fmap m;
+	struct stat st;
+	size_t len;
+	char *val;
+	int err;
+
+	if (stat(path, &st)) {
+		cmd_error("getmap", "%s: %s", path, errno_str(errno));
+		return EXIT_FAIL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		cmd_error("getmap", "%s: %s: only files have extents", path,
+			  errno_str(EISDIR));
+		return EXIT_FAIL;
+	}
+	err = get_xattr(path, BPFAM_XATTR_FMAP, &val, &len);
+	if (err == -ENODATA) {
+		cmd_error(
+			"getmap",
+			"%s: no fmap: its size is not set yet, or it is not on "
+			"a bpfam mount",
+			path);
+		return EXIT_FAIL;
+	}
+	if (err) {
+		cmd_error("getmap", "%s: %s", path, errno_str(-err));
+		return EXIT_FAIL;
+	}
+	err = parse_fmap(path, val, len, &m);
+	free(val);
+	if (err)
+		return EXIT_FAIL;
+	if (json)
+		print_json(path, &m, chunks);
+	else
+		print_text(path, &m, chunks);
+	return EXIT_OK;
+}
+
+int cmd_getmap(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"chunks", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	bool json = false, chunks = false;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":jvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'v':
+			chunks = true;
+			break;
+		case 'h':
+			return cmd_help("getmap");
+		default:
+			return option_error("getmap", c, argv);
+		}
+	}
+	if (optind != argc - 1)
+		return cmd_usage_error("getmap", "need exactly one FILE");
+	return getmap(argv[optind], json, chunks);
+}
