@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fastio: the fast-path tests' I/O tool.  Writes and checks a deterministic
+ * pattern (64-bit word at file offset o: o * K ^ SEED) through every data
+ * path the kernel fast path serves, and counts page faults.
+ *
+ *   fastio write FILE SEED          pwrite() the whole file, 1 MiB at a time
+ *   fastio read FILE SEED           pread() the whole file, 1 MiB, and check
+ *   fastio sendfile-write FILE SEED sendfile() into FILE from a 16 MiB memfd
+ *                                   (splice_write of FILE)
+ *   fastio sendfile-read FILE SEED  sendfile() FILE into a 16 MiB memfd and
+ *                                   check (splice_read of FILE)
+ *   fastio mmap-write FILE SEED     store the pattern through a MAP_SHARED
+ *                                   mapping of the whole file, msync
+ *   fastio mmap-read FILE SEED      check it through a MAP_SHARED mapping
+ *   fastio gen SEED SIZE            the pattern to stdout (for dd, cat ...)
+ *   fastio check SEED SIZE          check SIZE bytes of stdin
+ *   fastio poison FILE OFF          madvise(MADV_HWPOISON) the page of a
+ *                                   shared mapping of FILE at OFF
+ *   fastio pread FILE OFF LEN       one pread(); prints "ok N" or the errno
+ *   fastio pwrite FILE OFF LEN      one pwrite() of zeros; same output
+ *   fastio touch FILE OFF           load one byte at OFF through a shared
+ *                                   mapping; prints "ok" or "SIGBUS"
+ *
+ * mmap-read and mmap-write print "faults N" (minor faults of the accesses,
+ * getrusage) on stdout; smaps does not count devmap PMDs, faults do: one per
+ * 2 MiB when the file is mapped with PMDs, one per 4 KiB otherwise.
+ *
+ * Exit status: 0 done and equal (pread/pwrite/touch: always 0 once the call
+ * was made), 1 a mismatch or an error (said on stderr), 2 usage.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef MADV_HWPOISON
+#define MADV_HWPOISON 100
+#endif
+
+#define CHUNK ((size_t)1 << 20)
+#define SF_CHUNK ((size_t)16 << 20)
+
+static uint64_t seed;
+
+static uint64_t word(uint64_t off)
+{
+	return off * 0x9e3779b97f4a7c15ULL ^ seed;
+}
+
+/* buf holds len bytes of the file starting at off (both multiples of 8) */
+static void fill(void *buf, uint64_t off, size_t len)
+{
+	uint64_t *w = buf;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = word(off + 8 * i);
+}
+
+static int verify(const char *what, const void *buf, uint64_t off, size_t len)
+{
+	const uint64_t *w = buf;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++) {
+		if (w[i] != word(off + 8 * i)) {
+			fprintf(stderr,
+				"%s: differs at offset %llu: %#llx, want %#llx\n",
+				what, (unsigned long long)(off + 8 * i),
+				(unsigned long long)w[i],
+				(unsigned long long)word(off + 8 * i));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static int open_file(const char *path, int flags, uint64_t *size)
+{
+	struct stat st;
+	int fd = open(path, flags);
+
+	if (fd < 0 || fstat(fd, &st))
+		die(path);
+	if (st.st_size % 8) {
+		fprintf(stderr, "%s: size %lld is not a multiple of 8\n", path,
+			(long long)st.st_size);
+		exit(1);
+	}
+	*size = st.st_size;
+	return fd;
+}
+
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (!p)
+		die("malloc");
+	return p;
+}
+
+static long minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+static int do_rw(const char *path, int wr)
+{
+	uint64_t size, off;
+	char *buf = xmalloc(CHUNK);
+	int fd = open_file(path, wr ? O_RDWR : O_RDONLY, &size);
+
+	for (off = 0; off < size; off += CHUNK) {
+		size_t n = size - off < CHUNK ? size - off : CHUNK;
+		ssize_t r;
+
+		if (wr) {
+			fill(buf, off, n);
+			r = pwrite(fd, buf, n, off);
+		} else {
+			r = pread(fd, buf, n, off);
+		}
+		if (r != (ssize_t)n) {
+			fprintf(stderr, "%s: %s at %llu: %zd of %zu (%s)\n",
+				path, wr ? "pwrite" : "pread",
+				(unsigned long long)off, r, n,
+				r < 0 ? strerror(errno) : "short");
+			return 1;
+		}
+		if (!wr && verify(path, buf, off, n))
+			return 1;
+	}
+	if (wr && fsync(fd))
+		die("fsync");
+	return 0;
+}
+
+static int do_sendfile(const char *path, int wr)
+{
+	uint64_t size, off;
+	int fd = open_file(path, wr ? O_RDWR : O_RDONLY, &size);
+	int mfd = memfd_create("fastio", 0);
+	char *m;
+
+	if (mfd < 0 || ftruncate(mfd, SF_CHUNK))
+		die("memfd");
+	m = mmap(NULL, SF_CHUNK, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	if (m == MAP_FAILED)
+		die("mmap memfd");
+	for (off = 0; off < size; off += SF_CHUNK) {
+		size_t n = size - off < SF_CHUNK ? size - off : SF_CHUNK;
+		size_t done = 0;
+
+		if (wr)
+			fill(m, off, n);
+		while (done < n) {
+			off_t in_off = wr ? (off_t)done : (off_t)(off + done);
+			ssize_t r;
+
+			/* sendfile writes at the out fd's file position */
+			if (wr) {
+				if (lseek(fd, off + done, SEEK_SET) < 0)
+					die("lseek");
+				r = sendfile(fd, mfd, &in_off, n - done);
+			} else {
+				if (lseek(mfd, done, SEEK_SET) < 0)
+					die("lseek memfd");
+				r = sendfile(mfd, fd, &in_off, n - done);
+			}
+			if (r <= 0) {
+				fprintf(stderr, "%s: sendfile %s at %llu: %s\n",
+					path, wr ? "into" : "from",
+					(unsigned long long)(off + done),
+					r < 0 ? strerror(errno) : "returned 0");
+				return 1;
+			}
+			done += r;
+		}
+		if (!wr && verify(path, m, off, n))
+			return 1;
+	}
+	if (wr && fsync(fd))
+		die("fsync");
+	return 0;
+}
+
+static int do_mmap(const char *path, int wr)
+{
+	uint64_t size, i;
+	int fd = open_file(path, wr ? O_RDWR : O_RDONLY, &size);
+	long f0, f1;
+	uint64_t *w;
+	int bad = 0;
+
+	w = mmap(NULL, size, wr ? PROT_READ | PROT_WRITE : PROT_READ,
+		 MAP_SHARED, fd, 0);
+	if (w == MAP_FAILED)
+		die("mmap");
+	f0 = minflt();
+	if (wr) {
+		for (i = 0; i < size / 8; i++)
+			w[i] = word(8 * i);
+	} else {
+		for (i = 0; i < size / 8 && !bad; i++)
+			if (w[i] != word(8 * i))
+				bad = verify(path, &w[i], 8 * i, 8);
+	}
+	f1 = minflt();
+	if (wr && msync(w, size, MS_SYNC))
+		die("msync");
+	printf("faults %ld\n", f1 - f0);
+	if (!bad && ((uintptr_t)w & ((2 << 20) - 1)) && size >= (2 << 20))
+		fprintf(stderr, "%s: note: mapping at %p is not 2 MiB aligned\n",
+			path, (void *)w);
+	return bad;
+}
+
+static int do_stream(int gen, uint64_t size)
+{
+	char *buf = xmalloc(CHUNK);
+	uint64_t off;
+
+	for (off = 0; off < size; off += CHUNK) {
+		size_t n = size - off < CHUNK ? size - off : CHUNK, got = 0;
+
+		if (gen) {
+			fill(buf, off, n);
+			while (got < n) {
+				ssize_t r = write(1, buf + got, n - got);
+
+				if (r < 0)
+					die("write stdout");
+				got += r;
+			}
+			continue;
+		}
+		while (got < n) {
+			ssize_t r = read(0, buf + got, n - got);
+
+			if (r < 0)
+				die("read stdin");
+			if (r == 0) {
+				fprintf(stderr, "stdin: ends at %llu of %llu\n",
+					(unsigned long long)(off + got),
+					(unsigned long long)size);
+				return 1;
+			}
+			got += r;
+		}
+		if (verify("stdin", buf, off, n))
+			return 1;
+	}
+	return 0;
+}
+
+static void print_result(ssize_t r)
+{
+	if (r >= 0)
+		printf("ok %zd\n", r);
+	else if (errno == EIO)
+		printf("EIO\n");
+	else
+		printf("errno %d (%s)\n", errno, strerror(errno));
+}
+
+static sigjmp_buf bus_jb;
+
+static void on_bus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_jb, 1);
+}
+
+static int do_touch(const char *path, uint64_t off)
+{
+	uint64_t size, pg = off & ~4095ULL;
+	int fd = open_file(path, O_RDONLY, &size);
+	volatile char *m;
+
+	m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, pg);
+	if (m == MAP_FAILED)
+		die("mmap");
+	signal(SIGBUS, on_bus);
+	if (sigsetjmp(bus_jb, 1)) {
+		printf("SIGBUS\n");
+		return 0;
+	}
+	(void)m[off - pg];
+	printf("ok\n");
+	return 0;
+}
+
+static int do_poison(const char *path, uint64_t off)
+{
+	uint64_t size, pg = off & ~4095ULL;
+	int fd = open_file(path, O_RDWR, &size);
+	volatile char *m;
+
+	m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, pg);
+	if (m == MAP_FAILED)
+		die("mmap");
+	(void)m[0]; /* map the page: MADV_HWPOISON works on mapped pages */
+	if (madvise((void *)m, 4096, MADV_HWPOISON))
+		die("madvise(MADV_HWPOISON)");
+	return 0;
+}
+
+static uint64_t num(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *end) {
+		fprintf(stderr, "fastio: bad number '%s'\n", s);
+		exit(2);
+	}
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+	char *buf;
+	size_t len;
+	int fd;
+	uint64_t size;
+
+	if (argc == 4 && strcmp(cmd, "gen") && strcmp(cmd, "check") &&
+	    strcmp(cmd, "poison") && strcmp(cmd, "touch"))
+		seed = num(argv[3]);
+	if (argc == 4 && !strcmp(cmd, "write"))
+		return do_rw(argv[2], 1);
+	if (argc == 4 && !strcmp(cmd, "read"))
+		return do_rw(argv[2], 0);
+	if (argc == 4 && !strcmp(cmd, "sendfile-write"))
+		return do_sendfile(argv[2], 1);
+	if (argc == 4 && !strcmp(cmd, "sendfile-read"))
+		return do_sendfile(argv[2], 0);
+	if (argc == 4 && !strcmp(cmd, "mmap-write"))
+		return do_mmap(argv[2], 1);
+	if (argc == 4 && !strcmp(cmd, "mmap-read"))
+		return do_mmap(argv[2], 0);
+	if (argc == 4 && (!strcmp(cmd, "gen") || !strcmp(cmd, "check"))) {
+		seed = num(argv[2]);
+		size = num(argv[3]);
+		if (size % 8) {
+			fprintf(stderr, "fastio: SIZE must be a multiple of 8\n");
+			return 2;
+		}
+		return do_stream(!strcmp(cmd, "gen"), size);
+	}
+	if (argc == 4 && !strcmp(cmd, "poison"))
+		return do_poison(argv[2], num(argv[3]));
+	if (argc == 4 && !strcmp(cmd, "touch"))
+		return do_touch(argv[2], num(argv[3]));
+	if (argc == 5 && (!strcmp(cmd, "pread") || !strcmp(cmd, "pwrite"))) {
+		int wr = !strcmp(cmd, "pwrite");
+
+		len = num(argv[4]);
+		buf = calloc(1, len ? len : 1);
+		if (!buf)
+			die("calloc");
+		fd = open(argv[2], wr ? O_RDWR : O_RDONLY);
+		if (fd < 0)
+			die(argv[2]);
+		print_result(wr ? pwrite(fd, buf, len, num(argv[3])) :
+				  pread(fd, buf, len, num(argv[3])));
+		return 0;
+	}
+	fprintf(stderr,
+		"usage: fastio write|read|sendfile-write|sendfile-read|mmap-write|mmap-read FILE SEED\n"
+		"       fastio gen|check SEED SIZE\n"
+		"       fastio poison|touch FILE OFF\n"
+		"       fastio pread|pwrite FILE OFF LEN\n");
+	return 2;
+}

@@ -1,0 +1,36 @@
+# VM testbed: the test kernel (Linux 6.12 + kpatch/) and the qemu guest tests.
+# See tests/vm/README.md.
+#
+#   make kernel    build $(BUILD)/kernel/bzImage (cached: seconds when the
+#                  source, kpatch/series and kpatch/config are unchanged)
+#   make vmtest    build the project, the kernel and the initramfs, boot qemu
+#                  on an emulated NVDIMM and run the guest tests: one guest,
+#                  then two guests sharing one backing file
+#
+# Variables: VMTEST_SUITES="single two" (default both), VMTEST_TESTS=00-env.sh,
+# VMTEST_MULTI_TESTS=01-share, VMTEST_SELFTEST_FAIL=1 (adds a failing guest
+# test), VMTEST_SELFTEST_PANIC=1 (the guest's /init dies), VMTEST_TIMEOUT=600,
+# VMTEST_PREREQ=all (what to build first; empty: test what is in $(BUILD)).
+
+VMTEST_PREREQ ?= all
+VMTEST_SUITES ?= single two
+
+.PHONY: kernel vmtest vmtest-initramfs
+
+kernel:
+	@tests/vm/kernel.sh $(BUILD)
+
+# Static guest helpers (tests/vm/*.c; see tests/vm/README.md)
+VM_HELPERS := vmexit mmapcheck fastio fmapedit daxioctl
+
+$(BUILD)/vm/%: tests/vm/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -Os -Wall -Wextra -Werror -Iinclude -o $@ $<
+
+$(BUILD)/vm/fmapedit: include/bpfam/fmap.h
+
+vmtest-initramfs: $(VMTEST_PREREQ) $(addprefix $(BUILD)/vm/,$(VM_HELPERS))
+	@BUILD=$(BUILD) tests/vm/initramfs.sh
+
+vmtest: kernel vmtest-initramfs
+	@BUILD=$(BUILD) tests/vm/vmtest.sh $(VMTEST_SUITES)
