@@ -1,0 +1,457 @@
+#!/bin/bash
+# make bench: where bpfam stands, on this machine, today.
+#
+# Formats emulated devices (regular files in /dev/shm), mounts them with
+# bpfamd and measures mkfs, fsck, file creation, mount (log play) time
+# against the number of files, data throughput through the mount against
+# tmpfs and a raw mapping of the device, and mmap first touch.  Prints one
+# table per benchmark; writes CSV, JSON, the printed summary and (with
+# gnuplot) a PNG under build/bench/.  Takes 2-3 minutes on 2 CPUs.  See
+# docs/bench.md.
+#
+# Knobs (environment):
+#   BENCH_DEV_SIZE       device for mkfs/fsck and data throughput  (1G)
+#   BENCH_CREATE_FILES   files created through the mount            (1000)
+#   BENCH_FILE_SIZE      size of each created/populated file        (2M)
+#   BENCH_MOUNT_FILES    log sizes, in files, for mount time  (0 1000 10000 100000)
+#   BENCH_MOUNT_REPEAT   mounts per log size (fewer if one takes > 5 s)  (3)
+#   BENCH_IO_SIZE        file for the throughput runs               (256M)
+#   BENCH_IO_RUNTIME     seconds per throughput run                 (4)
+#   BENCH_OUT            results directory                     (build/bench)
+set -u
+
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build}
+BPFAM=$BUILD/bpfam
+BPFAMD=$BUILD/bpfamd
+HELPER=$BUILD/bpfam-bench
+OUT=${BENCH_OUT:-$BUILD/bench}
+DEV_SIZE=${BENCH_DEV_SIZE:-1G}
+CREATE_FILES=${BENCH_CREATE_FILES:-1000}
+FILE_SIZE=${BENCH_FILE_SIZE:-2M}
+MOUNT_FILES=${BENCH_MOUNT_FILES:-0 1000 10000 100000}
+MOUNT_REPEAT=${BENCH_MOUNT_REPEAT:-3}
+IO_SIZE=${BENCH_IO_SIZE:-256M}
+IO_RUNTIME=${BENCH_IO_RUNTIME:-4}
+FAMFS_CREATE_MS=100 # famfs issue #60: 90-120 ms per `famfs creat`
+
+LOG=$OUT/bench.log
+SUMMARY=$OUT/summary.txt
+MIB=1048576
+
+# ---- plumbing ---------------------------------------------------------------
+
+die() {
+	echo "bench: $*" >&2
+	[ -s "$LOG" ] && { echo "bench: last lines of $LOG:" >&2; tail -n 15 "$LOG" >&2; }
+	exit 1
+}
+
+# Print to the terminal and to summary.txt.
+say() { printf '%s\n' "$*" | tee -a "$SUMMARY"; }
+# shellcheck disable=SC2059 # the format is the first argument
+sayf() { local f=$1; shift; printf "$f" "$@" | tee -a "$SUMMARY"; }
+
+# Microseconds since the epoch (bash 5: no date(1)).
+usec() { local t=${EPOCHREALTIME//[.,]/}; echo "$t"; }
+
+bytes() { numfmt --from=iec "$1" 2>/dev/null; } # 2M -> 2097152
+
+# Median of the numbers given as arguments.
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "") }'; }
+
+# awk arithmetic: calc 'a / b' (prints with %.*g precision given by fmt).
+calc() { awk "BEGIN { v = $1; printf \"${2:-%.1f}\", v }"; }
+ratio() { # two decimals, or two significant digits below 0.1
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) printf "-"; else if (a / b < 0.1) printf "%.2g", a / b;
+		else printf "%.2f", a / b }'
+}
+
+# Everything we make, so that the trap can undo it.
+DEVICES=()
+MOUNTS=()
+DIRS=()
+
+daemon_pids() { pgrep -x -f "$BPFAMD $1 $2" || true; }
+
+# Running (not a zombie waiting for init to reap it, which can take seconds).
+alive() {
+	local st
+	st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# Unmount $2 (device $1) and wait for its daemon to exit (it deletes its
+# BPF map entries on the way out, and holds the writer lock until then).
+# UMOUNT_US = microseconds umount took; EXIT_US = until the daemon was gone.
+unmount() {
+	local pids pid t0 t1 i=0
+	pids=$(daemon_pids "$1" "$2")
+	t0=$(usec)
+	umount "$2" >>"$LOG" 2>&1 || umount -l "$2" >>"$LOG" 2>&1
+	t1=$(usec)
+	for pid in $pids; do
+		while alive "$pid"; do
+			sleep 0.01
+			i=$((i + 1))
+			[ $i -gt 12000 ] && { kill "$pid" 2>/dev/null; break; }
+		done
+	done
+	UMOUNT_US=$((t1 - t0))
+	EXIT_US=$(($(usec) - t0))
+}
+
+cleanup() {
+	local i dev mnt pid
+	trap - EXIT INT TERM
+	for i in "${!MOUNTS[@]}"; do
+		mnt=${MOUNTS[$i]%%|*}
+		dev=${MOUNTS[$i]#*|}
+		if mountpoint -q "$mnt" 2>/dev/null; then
+			umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null
+		fi
+		for pid in $(daemon_pids "$dev" "$mnt"); do
+			kill "$pid" 2>/dev/null
+		done
+	done
+	for dev in "${DEVICES[@]}"; do rm -f "$dev"; done
+	for i in "${DIRS[@]}"; do rm -rf --one-file-system "$i" 2>/dev/null; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The helpers below that create things set globals instead of printing, so
+# that they run in this shell: what they register, the trap undoes, and
+# their die() ends the run.
+
+# DEV = a fresh emulated device: sparse (truncate) or allocated (fallocate).
+new_device() { # SIZE sparse|full
+	DEV=$(mktemp /dev/shm/bpfam-bench.XXXXXX) || die "mktemp in /dev/shm failed"
+	DEVICES+=("$DEV")
+	if [ "$2" = full ]; then
+		fallocate -l "$1" "$DEV" || die "$DEV: cannot allocate $1 in /dev/shm"
+	else
+		truncate -s "$1" "$DEV" || die "$DEV: cannot size to $1"
+	fi
+}
+
+# NEWDIR = a fresh directory under $1 (/tmp).
+new_dir() {
+	NEWDIR=$(mktemp -d "${1:-/tmp}/bpfam-bench.XXXXXX") || die "mktemp -d failed"
+	DIRS+=("$NEWDIR")
+}
+
+# Mount device $1 on a new directory MNT; MOUNT_US = microseconds from
+# starting bpfamd to the root answering stat.
+mount_dev() {
+	local t0
+	new_dir
+	MNT=$NEWDIR
+	MOUNTS+=("$MNT|$1")
+	t0=$(usec)
+	"$BPFAMD" "$1" "$MNT" >>"$LOG" 2>&1 || die "bpfamd $1 $MNT failed"
+	stat "$MNT" >/dev/null || die "$MNT: not answering"
+	MOUNT_US=$(($(usec) - t0))
+}
+
+round_up() { echo $(( ($1 + $2 - 1) / $2 * $2 )); }
+
+# ---- checks -------------------------------------------------------------------
+
+[ "$(id -u)" = 0 ] || { echo "bench: must run as root (mounts FUSE, formats devices)" >&2; exit 1; }
+for f in "$BPFAM" "$BPFAMD" "$HELPER"; do
+	[ -x "$f" ] || { echo "bench: $f missing; run 'make bench'" >&2; exit 1; }
+done
+for t in jq numfmt pgrep mountpoint; do
+	command -v "$t" >/dev/null || { echo "bench: $t not installed (make deps)" >&2; exit 1; }
+done
+HAVE_FIO=1; command -v fio >/dev/null || HAVE_FIO=0
+HAVE_GNUPLOT=1; command -v gnuplot >/dev/null || HAVE_GNUPLOT=0
+
+mkdir -p "$OUT" || exit 1
+: >"$LOG"
+: >"$SUMMARY"
+rm -f "$OUT"/*.csv "$OUT"/*.json "$OUT"/bench.png
+
+DEV_BYTES=$(bytes "$DEV_SIZE") || die "BENCH_DEV_SIZE: bad size '$DEV_SIZE'"
+FILE_BYTES=$(bytes "$FILE_SIZE") || die "BENCH_FILE_SIZE: bad size '$FILE_SIZE'"
+IO_BYTES=$(bytes "$IO_SIZE") || die "BENCH_IO_SIZE: bad size '$IO_SIZE'"
+UNIT=2097152
+START=$(usec)
+
+# ---- header -------------------------------------------------------------------
+
+CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || COMMIT="$COMMIT+dirty"
+
+say "bpfam benchmarks  $(date -u '+%Y-%m-%d %H:%M UTC')  commit $COMMIT"
+say "machine: $(nproc) CPUs ($CPU), $MEM, kernel $(uname -r), load average $LOAD"
+
+# ---- 1. mkfs and fsck ---------------------------------------------------------
+
+mkfs_us=()
+for i in 1 2 3; do
+	new_device "$DEV_SIZE" full
+	t0=$(usec)
+	"$BPFAM" mkfs "$DEV" >>"$LOG" 2>&1 || die "mkfs $DEV failed"
+	mkfs_us+=($(($(usec) - t0)))
+	[ $i = 3 ] || rm -f "$DEV"
+done
+dev=$DEV
+fsck_us=()
+for i in 1 2 3; do
+	t0=$(usec)
+	"$BPFAM" fsck "$dev" >>"$LOG" 2>&1 || die "fsck $dev failed"
+	fsck_us+=($(($(usec) - t0)))
+done
+MKFS_MS=$(calc "$(median "${mkfs_us[@]}") / 1000" %.1f)
+FSCK0_MS=$(calc "$(median "${fsck_us[@]}") / 1000" %.1f)
+LOG_SIZE=$("$BPFAM" fsck --json "$dev" 2>>"$LOG" | jq -r .log_size)
+rm -f "$dev"
+
+# The mode the daemon serves in (fallback until the fast path exists).
+new_device "$DEV_SIZE" sparse
+dev=$DEV
+"$BPFAM" mkfs "$dev" >>"$LOG" 2>&1 || die "mkfs $dev failed"
+mount_dev "$dev"
+mnt=$MNT
+MODE=$("$BPFAM" stats --json "$mnt" 2>>"$LOG" | jq -r '.mode + (if .direct_io then ", FOPEN_DIRECT_IO" else ", page cache" end)')
+[ -n "$MODE" ] || die "$mnt: no stats from the daemon"
+unmount "$dev" "$mnt"
+rm -f "$dev"
+say "bpfam: $MODE mode (every read/write is a round trip to bpfamd); devices are files in /dev/shm"
+say ""
+
+say "1. mkfs and fsck ($DEV_SIZE device, $(calc "$LOG_SIZE / $MIB" %.0f) MiB log; median of 3)"
+sayf '   %-28s %10s\n' "mkfs" "$MKFS_MS ms" "fsck, empty" "$FSCK0_MS ms"
+say "   (fsck with N files: table 3)"
+echo "op,device_bytes,ms" >"$OUT/mkfs.csv"
+echo "mkfs,$DEV_BYTES,$MKFS_MS" >>"$OUT/mkfs.csv"
+echo "fsck_empty,$DEV_BYTES,$FSCK0_MS" >>"$OUT/mkfs.csv"
+say ""
+
+# ---- 2. file create through the mount ---------------------------------------
+
+# Room for every file (extents are 2 MiB units) plus the log, sparse.
+need=$(( CREATE_FILES * $(round_up "$FILE_BYTES" $UNIT) + 64 * MIB ))
+csize=$(round_up $(( need > DEV_BYTES ? need : DEV_BYTES )) $((1024 * MIB)))
+new_device "$csize" sparse
+dev=$DEV
+"$BPFAM" mkfs "$dev" >>"$LOG" 2>&1 || die "mkfs $dev failed"
+mount_dev "$dev"
+mnt=$MNT
+CREATE_JSON=$("$HELPER" create "$mnt" "$CREATE_FILES" "$FILE_BYTES" 2>>"$LOG") ||
+	die "creating $CREATE_FILES files in $mnt failed"
+REQS=$("$BPFAM" stats --json "$mnt" 2>>"$LOG" | jq -c .requests)
+unmount "$dev" "$mnt"
+rm -f "$dev"
+echo "$CREATE_JSON" | jq --argjson r "$REQS" '. + {requests: $r, famfs_published_ms: '$FAMFS_CREATE_MS'}' >"$OUT/create.json"
+echo "files,size,files_per_s,ms_mean,ms_p50,ms_p99,ms_max,ms_open_mean,ms_fallocate_mean" >"$OUT/create.csv"
+echo "$CREATE_JSON" | jq -r '[.files,.size,.files_per_s,.ms_mean,.ms_p50,.ms_p99,.ms_max,.ms_open_mean,.ms_fallocate_mean] | @csv' >>"$OUT/create.csv"
+read -r c_fps c_mean c_p50 c_p99 c_max c_open c_fall < <(echo "$CREATE_JSON" |
+	jq -r '[.files_per_s, .ms_mean, .ms_p50, .ms_p99, .ms_max, .ms_open_mean, .ms_fallocate_mean] | map(tostring) | join(" ")')
+
+say "2. file create through the mount: open(O_CREAT) + fallocate($FILE_SIZE) + close, $CREATE_FILES files, one thread"
+sayf '   %-28s %10s %10s %10s %10s %12s\n' "" "mean ms" "p50 ms" "p99 ms" "max ms" "files/s"
+sayf '   %-28s %10.3f %10.3f %10.3f %10.3f %12.0f\n' "bpfam (fallback)" "$c_mean" "$c_p50" "$c_p99" "$c_max" "$c_fps"
+sayf '   %-28s %10s %10s %10s %10s %12s\n' "famfs creat (published*)" "~$FAMFS_CREATE_MS" "" "" "" "~10"
+sayf '   %-28s open %.3f ms + fallocate %.3f ms; %sx faster than famfs*\n' "" "$c_open" "$c_fall" "$(calc "$FAMFS_CREATE_MS / $c_mean" %.0f)"
+say "   * famfs issue #60 reports 90-120 ms per 'famfs creat': its number, not measured here"
+say ""
+
+# ---- 3. mount time against the number of files -------------------------------
+
+say "3. log size: populate (libbpfam, no FUSE), fsck, log play, mount; files of $FILE_SIZE"
+sayf '   %8s %9s %10s %10s %10s %11s %10s %10s %9s\n' "files" "log MiB" "populate s" "fsck ms" "play ms" "mount ms" "umount ms" "exit ms" "RSS MiB"
+echo "files,log_bytes,populate_s,fsck_ms,play_ms,mount_ms,umount_ms,daemon_exit_ms,daemon_rss_kib,mounts" >"$OUT/mount.csv"
+for n in $MOUNT_FILES; do
+	# ~200 bytes of log per file; data: one extent each; sparse device.
+	lsize=$(round_up $(( n * 250 + 8 * MIB )) $UNIT)
+	need=$(( n * $(round_up "$FILE_BYTES" $UNIT) + lsize + 64 * MIB ))
+	msize=$(round_up $(( need > DEV_BYTES ? need : DEV_BYTES )) $((1024 * MIB)))
+	new_device "$msize" sparse
+	dev=$DEV
+	"$BPFAM" mkfs --log-size "$lsize" "$dev" >>"$LOG" 2>&1 || die "mkfs $dev failed"
+	pop=$("$HELPER" populate "$dev" "$n" "$FILE_BYTES" 2>>"$LOG") || die "populating $dev with $n files failed"
+	pop_s=$(echo "$pop" | jq -r '.seconds * 100 | round / 100')
+	t0=$(usec)
+	"$BPFAM" fsck "$dev" >>"$LOG" 2>&1 || die "fsck $dev ($n files) failed"
+	fsck_ms=$(calc "($(usec) - $t0) / 1000" %.1f)
+	play=$("$HELPER" play "$dev" 3 2>>"$LOG") || die "playing $dev failed"
+	play_ms=$(echo "$play" | jq -r .ms_median)
+	log_bytes=$(echo "$play" | jq -r .log_bytes)
+	m_us=() u_us=() e_us=()
+	rss=0
+	for ((i = 0; i < MOUNT_REPEAT; i++)); do
+		mount_dev "$dev"
+		mnt=$MNT us=$MOUNT_US
+		m_us+=("$us")
+		if [ $i = 0 ]; then
+			pid=$(daemon_pids "$dev" "$mnt" | head -n 1)
+			rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
+			[ "$("$BPFAM" stats --json "$mnt" 2>>"$LOG" | jq -r .files)" = "$n" ] ||
+				die "$mnt: does not show $n files"
+		fi
+		unmount "$dev" "$mnt"
+		u_us+=("$UMOUNT_US") e_us+=("$EXIT_US")
+		[ "$us" -gt 5000000 ] && break
+	done
+	mount_ms=$(calc "$(median "${m_us[@]}") / 1000" %.1f)
+	umount_ms=$(calc "$(median "${u_us[@]}") / 1000" %.1f)
+	exit_ms=$(calc "$(median "${e_us[@]}") / 1000" %.1f)
+	rm -f "$dev"
+	sayf '   %8s %9.2f %10.2f %10s %10.1f %11s %10s %10s %9.0f\n' "$n" "$(calc "$log_bytes / $MIB" %.2f)" \
+		"$pop_s" "$fsck_ms" "$play_ms" "$mount_ms" "$umount_ms" "$exit_ms" "$(calc "$rss / 1024" %.0f)"
+	echo "$n,$log_bytes,$pop_s,$fsck_ms,$play_ms,$mount_ms,$umount_ms,$exit_ms,$rss,${#m_us[@]}" >>"$OUT/mount.csv"
+done
+say "   play = bpfam_fs_mount() in-process (median of 3); mount = bpfamd start until the root answers stat"
+say "   (log play + BPF map publication + FUSE mount; median of up to $MOUNT_REPEAT); exit = umount until bpfamd is gone"
+say "   famfs caps its log at ~15k entries (8 MiB of 544-byte entries); bpfam's log is sized to the device"
+say ""
+
+# ---- 4. data throughput: bpfam (fallback) vs tmpfs vs raw mapping -------------
+
+need=$(( IO_BYTES + 64 * MIB ))
+isize=$(round_up $(( need > DEV_BYTES ? need : DEV_BYTES )) $UNIT)
+new_device "$isize" full
+dev=$DEV
+"$BPFAM" mkfs "$dev" >>"$LOG" 2>&1 || die "mkfs $dev failed"
+mount_dev "$dev"
+mnt=$MNT
+bfile=$mnt/io
+new_dir /dev/shm
+tfile=$NEWDIR/io
+fallocate -l "$IO_BYTES" "$bfile" >>"$LOG" 2>&1 || die "$bfile: fallocate failed"
+# Write both files once, untimed, so every page exists before the runs.
+dd if=/dev/zero of="$bfile" bs=1M count=$((IO_BYTES / MIB)) conv=notrunc status=none 2>>"$LOG" ||
+	die "$bfile: writing failed"
+dd if=/dev/zero of="$tfile" bs=1M count=$((IO_BYTES / MIB)) status=none 2>>"$LOG" || die "$tfile: writing failed"
+
+# fio_run TARGET KEY FILE RW BS: R[TARGET.KEY] = MiB/s, R[TARGET.KEYi] = IOPS
+fio_run() {
+	local out=$OUT/fio.json dir=read v
+	case $4 in *write) dir="write" ;; esac
+	fio --name=bench --filename="$3" --rw="$4" --bs="$5" --size="$IO_BYTES" \
+		--ioengine=psync --numjobs=1 --time_based --ramp_time=1 --runtime="$IO_RUNTIME" \
+		--fallocate=none --randrepeat=1 --output-format=json --output="$out" >>"$LOG" 2>&1 ||
+		die "fio $4 $5 on $3 failed"
+	v=$(jq -r ".jobs[0].$dir | \"\(.bw_bytes / $MIB) \(.iops)\"" "$out") || die "fio $4: no result"
+	R[$1.$2]=${v% *}
+	R[$1.${2}i]=${v#* }
+	rm -f "$out"
+}
+
+declare -A R
+if [ $HAVE_FIO = 1 ]; then
+	for tgt in bpfam tmpfs; do
+		f=$bfile; [ $tgt = tmpfs ] && f=$tfile
+		fio_run $tgt sw "$f" write 1M
+		fio_run $tgt sr "$f" read 1M
+		fio_run $tgt rr "$f" randread 4k
+	done
+fi
+RAW=$("$HELPER" raw "$dev" "$bfile" 2 2>>"$LOG") || die "raw mapping of $dev failed"
+read -r "R[raw.sr]" "R[raw.sri]" "R[raw.sw]" "R[raw.swi]" "R[raw.rr]" "R[raw.rri]" < <(echo "$RAW" |
+	jq -r '[.seq_read.MiB_s, .seq_read.iops, .seq_write.MiB_s, .seq_write.iops, .rand_read.MiB_s, .rand_read.iops] | map(tostring) | join(" ")')
+
+# ---- 5. mmap first touch ------------------------------------------------------
+
+touch_run() { # TARGET FILE [DEVICE]: R[TARGET.mt] = median of 3 fresh mappings, first pass MiB/s
+	local v=() i j t=$1
+	shift
+	for i in 1 2 3; do
+		j=$("$HELPER" touch "$@" 2>>"$LOG") || die "mmap first touch of $* failed"
+		v+=("$(echo "$j" | jq -r .first_MiB_s)")
+	done
+	R[$t.mt]=$(median "${v[@]}")
+}
+touch_run bpfam "$bfile"
+touch_run tmpfs "$tfile"
+touch_run raw "$bfile" "$dev"
+STATS=$("$BPFAM" stats --json "$mnt" 2>>"$LOG")
+unmount "$dev" "$mnt"
+rm -f "$dev" "$tfile"
+
+echo "$STATS" >"$OUT/daemon-stats.json"
+echo "workload,unit,bpfam,tmpfs,raw_mmap" >"$OUT/io.csv"
+row() { # KEY LABEL UNIT
+	local b=${R[bpfam.$1]:-} t=${R[tmpfs.$1]:-} r=${R[raw.$1]:-}
+	echo "$2,$3,$b,$t,$r" >>"$OUT/io.csv"
+	sayf '   %-26s %-6s %11s %11s %11s %12s %10s\n' "$2" "$3" \
+		"${b:+$(calc "$b" %.0f)}" "${t:+$(calc "$t" %.0f)}" "${r:+$(calc "$r" %.0f)}" \
+		"$(ratio "${b:-0}" "${t:-0}")" "$(ratio "${b:-0}" "${r:-0}")"
+}
+say "4. data throughput on a $IO_SIZE file (fio psync, 1 job, ${IO_RUNTIME}s after 1s ramp; raw = memcpy through"
+say "   a mapping of the device at the file's extents, the ceiling); 5. mmap first touch (median of 3)"
+sayf '   %-26s %-6s %11s %11s %11s %12s %10s\n' "" "unit" "bpfam" "tmpfs" "raw mmap" "bpfam/tmpfs" "bpfam/raw"
+[ $HAVE_FIO = 1 ] || say "   (fio not installed: read()/write() rows skipped)"
+if [ $HAVE_FIO = 1 ]; then
+	row sr "seq read 1M" MiB/s
+	row sw "seq write 1M" MiB/s
+	row rr "rand read 4K" MiB/s
+	row rri "rand read 4K" IOPS
+fi
+row mt "mmap first touch" MiB/s
+say "   fallback mode: every read()/write() and every page fault is served by bpfamd over /dev/fuse"
+say ""
+
+# ---- results.json, plot -------------------------------------------------------
+
+csv_json() { # CSV -> JSON array of objects (numbers where they parse)
+	jq -R -s 'split("\n") | map(select(length > 0) | split(",")) |
+		.[0] as $h | .[1:] | map([$h, .] | transpose |
+		map({(.[0]): (.[1] | tonumber? // .)}) | add)' "$1"
+}
+ELAPSED=$(calc "($(usec) - $START) / 1000000" %.0f)
+jq -n --arg date "$(date -u +%FT%TZ)" --arg commit "$COMMIT" --arg kernel "$(uname -r)" \
+	--arg cpu "$CPU" --argjson nproc "$(nproc)" --arg load "$LOAD" --arg mode "$MODE" \
+	--argjson elapsed "$ELAPSED" \
+	--argjson mkfs "$(csv_json "$OUT/mkfs.csv")" --slurpfile create "$OUT/create.json" \
+	--argjson mount "$(csv_json "$OUT/mount.csv")" --argjson io "$(csv_json "$OUT/io.csv")" \
+	--slurpfile daemon "$OUT/daemon-stats.json" \
+	'{date: $date, commit: $commit, machine: {nproc: $nproc, cpu: $cpu, kernel: $kernel,
+	  loadavg: $load}, mode: $mode, elapsed_s: $elapsed, mkfs_fsck: $mkfs, create: $create[0],
+	  mount: $mount, io: $io, io_daemon_stats: $daemon[0]}' >"$OUT/results.json" ||
+	die "writing results.json failed"
+
+if [ $HAVE_GNUPLOT = 1 ]; then
+	awk -F, 'NR > 1 && $2 == "MiB/s"' "$OUT/io.csv" >"$OUT/plot-io.dat"
+	awk -F, 'NR > 1' "$OUT/mount.csv" >"$OUT/plot-mount.dat"
+	printf '%s\n' "bpfam mean,$c_mean" "bpfam p50,$c_p50" "bpfam p99,$c_p99" \
+		"famfs*,$FAMFS_CREATE_MS" >"$OUT/plot-create.dat"
+	gnuplot >>"$LOG" 2>&1 <<-EOF || say "(gnuplot failed; see $LOG)"
+		set terminal pngcairo size 1400,600 font ",10" noenhanced
+		set output "$OUT/bench.png"
+		set datafile separator ","
+		set multiplot layout 1,3 title "bpfam ($MODE), $(nproc) CPUs, $(uname -r), $(date -u +%F)"
+		set style data histograms
+		set style histogram clustered gap 1
+		set style fill solid 0.8 border -1
+		set logscale y
+		set grid ytics
+		set key top right
+		set xtics rotate by -20
+		set title "throughput (MiB/s, log scale)"
+		set yrange [1:100000]
+		plot "$OUT/plot-io.dat" using 3:xtic(1) title "bpfam", '' using 4 title "tmpfs", '' using 5 title "raw mmap"
+		set title "mount time vs files in the log (ms, log scale)"
+		set xtics norotate
+		set key top left
+		set yrange [0.1:100000]
+		plot "$OUT/plot-mount.dat" using (\$5 > 0 ? \$5 : 0.1):xtic(1) title "log play (lib)", \
+			'' using 6 title "bpfamd mount", '' using 4 title "fsck"
+		set title "file create latency (ms, log scale; famfs*: its published ~100 ms)"
+		set yrange [0.01:1000]
+		unset key
+		set style data boxes
+		set boxwidth 0.6
+		plot "$OUT/plot-create.dat" using 0:2:xtic(1) lc rgb "#4472c4"
+		unset multiplot
+	EOF
+	rm -f "$OUT"/plot-*.dat
+fi
+
+say "results: $OUT/results.json, $OUT/*.csv$([ -s "$OUT/bench.png" ] && echo ", $OUT/bench.png"); took ${ELAPSED}s"
