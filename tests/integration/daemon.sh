@@ -3,7 +3,8 @@
 # the commands that work on one (bpfam creat, cp, mkdir, getmap, stats):
 # files of 4 KiB to 512 MiB, simple and interleaved; mmap; the set-once size
 # rules; the errors a bpfam owes its users; permissions as nobody; a client
-# mount; ENOSPC; SIGKILL and restart; the pinned fmaps BPF map; fio verify.
+# mount; ENOSPC; SIGKILL and restart; the pinned fmaps BPF map and its entry
+# lifetime; start-up refusals; utimens; fio verify.
 # Needs root (FUSE mounts, setpriv).  usage: daemon.sh [BUILD-DIR]
 set -u
 HERE=$(dirname "$0")
@@ -44,6 +45,73 @@ getmap_is() {
 
 stats_of() {
 	"$BPFAM" stats --json "$1" | jq -r "$2"
+}
+
+# --- start-up refusals: one line each, exit 1, the device untouched ---------
+
+# refuses WHAT PATTERN [--nobody] BPFAMD-ARG...: bpfamd exits 1 naming the
+# reason (stderr matches PATTERN), and $DEV is byte for byte as before.
+refuses() {
+	local what=$1 pat=$2 as=() before
+	shift 2
+	if [ "$1" = --nobody ]; then
+		as=(as_nobody)
+		shift
+	fi
+	before=$(md5sum <"$DEV")
+	check_err "bpfamd refuses $what" 1 "$pat" "${as[@]}" "$BPFAMD" -f "$@"
+	check "... and leaves the device as it was" \
+		[ "$(md5sum <"$DEV")" = "$before" ]
+}
+
+# set_byte FILE OFFSET VALUE: overwrite one byte of FILE (VALUE in octal).
+set_byte() {
+	printf "\\$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+test_refusals() {
+	local mnt=$DL_MNTROOT/refusals bad=$DL_TMP/bad
+
+	mkdir "$mnt" && : >"$DL_TMP/notadir"
+	check_exit "bpfamd with an unknown -o option is a usage error" 2 \
+		"$BPFAMD" -f -o bogus "$DEV" "$mnt"
+	check_exit "bpfamd without MOUNTPOINT is a usage error" 2 \
+		"$BPFAMD" -f "$DEV"
+	refuses "a non-root caller" "must run as root" --nobody "$DEV" "$mnt"
+	refuses "a missing mountpoint" "$mnt/nope: mountpoint does not exist" \
+		"$DEV" "$mnt/nope"
+	refuses "a mountpoint that is a file" \
+		"notadir: mountpoint is not a directory" "$DEV" "$DL_TMP/notadir"
+	refuses "a missing device" "$DL_TMP/nodev: No such file or directory" \
+		"$DL_TMP/nodev" "$mnt"
+	check_err "bpfamd refuses to start without /dev/fuse" 1 \
+		"/dev/fuse: missing" unshare -m sh -c \
+		'mount -t tmpfs none /dev && exec "$0" -f "$1" "$2"' \
+		"$BPFAMD" "$DEV" "$mnt"
+	truncate -s 64M "$bad"
+	check_err "bpfamd refuses an unformatted device, naming bpfam mkfs" 1 \
+		"no bpfam filesystem.*bpfam mkfs" "$BPFAMD" -f "$bad" "$mnt"
+	cp "$DEV" "$bad"
+	set_byte "$bad" 100 377
+	check_err "bpfamd refuses a corrupt superblock" 1 \
+		"superblock: checksum mismatch" "$BPFAMD" -f "$bad" "$mnt"
+	cp "$DEV" "$bad"
+	set_byte "$bad" 8 2 # the version field, after the 8-byte magic
+	check_err "bpfamd refuses a newer format version" 1 \
+		"format version 2 is newer than this bpfam supports" \
+		"$BPFAMD" -f "$bad" "$mnt"
+	refuses "-o mode=fast on an emulated device" \
+		"mode=fast: .*use mode=auto or mode=fallback" \
+		-o mode=fast "$DEV" "$mnt"
+	check_fails "no refusal left anything mounted" dl_mounted "$mnt"
+	rm -f "$bad"
+	rmdir "$mnt"
+}
+
+# Once $MNT is served: a second daemon on it is refused before mounting.
+test_busy() {
+	refuses "a mountpoint already mounted" "already a mount point" \
+		"$DEV" "$MNT"
 }
 
 # --- create, write, read back -----------------------------------------------
@@ -240,6 +308,20 @@ test_permissions() {
 		cmp "$SRC/4k" <(as_nobody cat "$MNT/4k")
 }
 
+# --- times ------------------------------------------------------------------
+
+T_MTIME=1500000000
+
+test_times() {
+	check "root: touch -m sets a file's mtime" \
+		touch -m -d "@$T_MTIME" "$MNT/1m1"
+	check "... stat shows it" [ "$(stat -c %Y "$MNT/1m1")" = "$T_MTIME" ]
+	check_fails "nobody cannot set the mtime of root's file" \
+		as_nobody touch -m -d @1 "$MNT/1m1" 2>/dev/null
+	check "... which kept its mtime" \
+		[ "$(stat -c %Y "$MNT/1m1")" = "$T_MTIME" ]
+}
+
 # --- the pinned fmaps map ---------------------------------------------------
 
 # fmap_matches_bpf FILE: the fmaps entry of FILE's inode has the extents
@@ -270,6 +352,48 @@ test_bpf_maps() {
 		fmap_matches_bpf "$MNT/il4m"
 	check "bpftool: the fmaps entry of a 4 KiB file" \
 		fmap_matches_bpf "$MNT/4k"
+}
+
+# in_fmaps FILE: the fmaps map has an entry for FILE's node id.
+in_fmaps() {
+	local pins ino
+
+	pins=$(stats_of "$MNT" .bpf_maps) && [ "$pins" != null ] || return 1
+	ino=$(stat -c %i "$1")
+	bpftool -j map dump pinned "$pins/fmaps" |
+		jq -e --argjson ino "$ino" \
+			'any(.[]; (.formatted // .).key == $ino)' >/dev/null
+}
+
+# gone_from_fmaps INO: within 5 s of dropping the kernel's inode cache, the
+# fmaps map has no entry for node INO (FORGET reached the daemon).
+gone_from_fmaps() {
+	local pins i
+
+	pins=$(stats_of "$MNT" .bpf_maps)
+	for ((i = 0; i < 50; i++)); do
+		echo 2 >/proc/sys/vm/drop_caches
+		bpftool -j map dump pinned "$pins/fmaps" |
+			jq -e --argjson ino "$1" \
+				'any(.[]; (.formatted // .).key == $ino)' \
+				>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+test_forget() {
+	local ino
+
+	"$BPFAM" creat -s 2M "$MNT/forgotten" && "$BPFAM" creat -s 2M "$MNT/held"
+	check "a new file's fmap is in the map" in_fmaps "$MNT/forgotten"
+	ino=$(stat -c %i "$MNT/forgotten")
+	exec 3<"$MNT/held"
+	check "when the kernel forgets the node, its entry goes" \
+		gone_from_fmaps "$ino"
+	check "... but an open file's entry stays" in_fmaps "$MNT/held"
+	exec 3<&-
+	check "a new lookup publishes the entry again" in_fmaps "$MNT/forgotten"
 }
 
 # --- fio --------------------------------------------------------------------
@@ -313,15 +437,26 @@ test_stats() {
 
 # --- a client mount: metadata read-only -------------------------------------
 
+# bpf_warnings: how many "BPF unavailable" lines the daemons logged so far
+bpf_warnings() {
+	grep -c 'BPF unavailable' "$DL_TMP/bpfamd.log"
+}
+
 test_client() {
-	local c
+	local c warned
 
 	c=$(dl_mountpoint client)
+	warned=$(bpf_warnings)
 	if ! dl_start "$c" -o role=client; then
 		not_ok "a second bpfamd -o role=client mounts the device"
 		return
 	fi
 	ok "a second bpfamd -o role=client mounts the device"
+	check "the client, which cannot own the pins, says BPF is unavailable once" \
+		[ $(($(bpf_warnings) - warned)) -eq 1 ]
+	check "... naming the daemon that owns them" \
+		grep -q 'BPF unavailable (another bpfamd on this host' \
+		"$DL_TMP/bpfamd.log"
 	check "stats: the client role" [ "$(stats_of "$c" .role)" = client ]
 	check "the client reads the primary's 64m file identical" \
 		cmp "$SRC/64m" "$c/64m"
@@ -384,6 +519,8 @@ snapshot() {
 }
 
 test_restart() {
+	local pins
+
 	check "snapshot of the namespace and contents" snapshot "$DL_TMP/before"
 	check "SIGKILL the daemon; its mount can be dropped" dl_kill "$MNT"
 	check "bpfamd restarts on the same device" dl_start "$MNT"
@@ -391,10 +528,15 @@ test_restart() {
 	check "every file, directory, mode, owner and byte survived" \
 		cmp "$DL_TMP/before" "$DL_TMP/after"
 	check "the mmap-written file survived" cmp "$DL_TMP/mm.ref" "$MNT/mm"
+	check "the mtime set with touch survived" \
+		[ "$(stat -c %Y "$MNT/1m1")" = "$T_MTIME" ]
 	check "bpftool: after the restart the fmaps map is republished" \
 		fmap_matches_bpf "$MNT/512m"
 	check "bpfam fsck finds the device clean" quietly "$BPFAM" fsck "$DEV"
+	pins=$(stats_of "$MNT" .bpf_maps)
 	check "bpfamd unmounts cleanly and exits" dl_stop "$MNT"
+	check "the clean unmount unpinned its maps ($pins)" \
+		[ -n "$pins" ] && [ "$pins" != null ] && [ ! -e "$pins" ]
 	check "bpfam fsck after the clean unmount" quietly "$BPFAM" fsck "$DEV"
 }
 
@@ -418,12 +560,14 @@ main() {
 		have_tools
 	check "make the test data" make_sources
 	check "mkfs a fresh 1 GiB device in /dev/shm" dl_mkfs 1G
+	test_refusals
 	MNT=$(dl_mountpoint primary)
 	if ! dl_start "$MNT"; then
 		not_ok "bpfamd mounts the device"
 		return
 	fi
 	ok "bpfamd mounts the device"
+	test_busy
 	test_copy_sizes
 	test_interleaved
 	test_mmap
@@ -431,7 +575,9 @@ main() {
 	test_errors
 	test_long_paths
 	test_permissions
+	test_times
 	test_bpf_maps
+	test_forget
 	test_fio
 	test_stats
 	test_client
