@@ -32,7 +32,10 @@ static int devdax_geometry(struct bpfam_device *dev, const struct stat *st,
 			    daxctl_dev_get_minor(dd) != (int)minor(st->st_rdev))
 				continue;
 			dev->size = daxctl_dev_get_size(dd);
+			/* Kernels before 5.10 have no per-device align. */
 			dev->align = daxctl_dev_get_align(dd);
+			if (!dev->align)
+				dev->align = daxctl_region_get_align(region);
 			rc = 0;
 			goto out;
 		}
@@ -59,6 +62,10 @@ static int check_geometry(const struct bpfam_device *dev,
 				 "%s: size %s is too small; bpfam needs at least %s",
 				 dev->path, bpfam_fmt_size(dev->size, a),
 				 bpfam_fmt_size(BPFAM_MIN_DEV, b));
+	if (!dev->align)
+		return bpfam_err(err, EINVAL,
+				 "%s: libdaxctl reports no alignment for this devdax device; recreate it with --align=2M",
+				 dev->path);
 	if (dev->align > BPFAM_ALLOC_UNIT ||
 	    BPFAM_ALLOC_UNIT % dev->align)
 		return bpfam_err(err, EINVAL,
@@ -194,7 +201,11 @@ void bpfam_device_close(struct bpfam_device *dev)
 
 #define CACHELINE 64
 
-/* clflush writes a dirty line back and drops it: both directions at once. */
+/*
+ * clflush writes a dirty line back and drops it: both directions at once.
+ * mfence, not sfence: clflush is not ordered against later loads, and an
+ * invalidation is only worth something if the loads after it miss.
+ */
 static void flush_lines(const void *addr, size_t len)
 {
 #if defined(__x86_64__)
@@ -203,7 +214,7 @@ static void flush_lines(const void *addr, size_t len)
 
 	for (; p < end; p += CACHELINE)
 		__builtin_ia32_clflush((const void *)p);
-	__builtin_ia32_sfence();
+	__builtin_ia32_mfence();
 #else
 	(void)addr;
 	(void)len;
@@ -211,19 +222,21 @@ static void flush_lines(const void *addr, size_t len)
 #endif
 }
 
-void bpfam_device_flush(const struct bpfam_device *dev, const void *addr,
-			size_t len)
+int bpfam_device_flush(const struct bpfam_device *dev, const void *addr,
+		       size_t len)
 {
 	uintptr_t page = (uintptr_t)addr & ~(uintptr_t)(getpagesize() - 1);
 
 	if (!len)
-		return;
+		return 0;
 	if (dev->devdax) {
 		flush_lines(addr, len);
-		return;
+		return 0;
 	}
 	/* The file's page cache is the memory; msync makes it stick. */
-	msync((void *)page, (uintptr_t)addr + len - page, MS_SYNC);
+	if (msync((void *)page, (uintptr_t)addr + len - page, MS_SYNC))
+		return -errno;
+	return 0;
 }
 
 void bpfam_device_invalidate(const struct bpfam_device *dev, const void *addr,

@@ -38,10 +38,11 @@ void bpfam_device_close(struct bpfam_device *dev);
 
 /*
  * Make our stores to [addr, addr + len) durable and visible to the other
- * hosts sharing the memory.
+ * hosts sharing the memory.  0, or -errno when an emulating file's msync
+ * failed (the stores may not have reached it).
  */
-void bpfam_device_flush(const struct bpfam_device *dev, const void *addr,
-			size_t len);
+int bpfam_device_flush(const struct bpfam_device *dev, const void *addr,
+		       size_t len);
 
 /*
  * Drop cached copies of [addr, addr + len) so our next loads see what

@@ -227,8 +227,16 @@ int bpfam_fs_mount(struct bpfam_fs *fs, const char *path,
 		return rc;
 	}
 	fs->torn_bytes = bpfam_log_torn_bytes(&fs->log);
-	if (fs->torn_bytes && fs->dev.writer)
-		bpfam_log_clear_tail(&fs->log);
+	if (fs->torn_bytes && fs->dev.writer) {
+		rc = bpfam_log_clear_tail(&fs->log);
+		if (rc) {
+			bpfam_err(err, -rc,
+				  "%s: cannot clear the unfinished append at the log's end: %s",
+				  path, strerror(-rc));
+			bpfam_fs_close(fs);
+			return rc;
+		}
+	}
 	return 0;
 }
 
@@ -272,10 +280,11 @@ static int play_mknod(struct bpfam_fs *fs, const struct bpfam_record *r,
 {
 	struct bpfam_inode *dir, *in;
 
-	if (r->mknod.ino <= fs->max_ino)
-		return BAD(r, "inode %llu is not above every earlier inode (%llu)",
+	/* Dense numbers: readers (bpfamd's node table) index by them. */
+	if (r->mknod.ino != fs->max_ino + 1)
+		return BAD(r, "inode %llu is not the next inode number (%llu)",
 			   (unsigned long long)r->mknod.ino,
-			   (unsigned long long)fs->max_ino);
+			   (unsigned long long)fs->max_ino + 1);
 	dir = bpfam_fs_inode(fs, r->mknod.parent);
 	if (!dir || !S_ISDIR(dir->mode))
 		return BAD(r, "parent %llu of '%s' is not a directory",
@@ -400,15 +409,29 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* Append @r and play it; both must succeed for the caller to reply. */
+/*
+ * Append @r and play it; both must succeed for the caller to reply.  The
+ * callers checked @r against the namespace, so playing it can only fail
+ * for want of memory; but the record is on the device by then, and a
+ * namespace that lacks it would hand out its inode number or its extents
+ * again.  So after such a failure every later commit is refused, until the
+ * log is played afresh (a remount), which brings the record in.
+ */
 static int commit(struct bpfam_fs *fs, struct bpfam_record *r,
 		  struct bpfam_err *err)
 {
-	int rc = bpfam_log_append(&fs->log, r, err);
+	int rc;
 
+	if (fs->behind_log)
+		return bpfam_err(err, EIO,
+				 "%s: metadata in memory is behind the log after an earlier failure; remount to play it",
+				 fs->dev.path);
+	rc = bpfam_log_append(&fs->log, r, err);
 	if (rc)
 		return rc;
-	return bpfam_fs_play(fs, r, err);
+	rc = bpfam_fs_play(fs, r, err);
+	fs->behind_log = rc != 0;
+	return rc;
 }
 
 int bpfam_fs_mknod(struct bpfam_fs *fs, uint64_t parent, const char *name,

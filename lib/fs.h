@@ -8,6 +8,7 @@
 #ifndef BPFAM_FS_H
 #define BPFAM_FS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "alloc.h"
@@ -49,6 +50,7 @@ struct bpfam_fs {
 	uint64_t ndirs;
 	uint64_t max_ino;
 	uint64_t torn_bytes; /* unfinished append found after the log's end */
+	bool behind_log;     /* a logged record failed to apply: no commits */
 };
 
 /*

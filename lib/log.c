@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,17 +27,21 @@ int bpfam_log_next(struct bpfam_log *log, struct bpfam_record *r,
 {
 	uint64_t avail = log->size - log->tail;
 	uint8_t *p = log_at(log, log->tail);
+	const struct bpfam_rec_hdr *h = (const struct bpfam_rec_hdr *)p;
+	uint64_t body = avail < BPFAM_REC_MAX ? avail : BPFAM_REC_MAX;
 	char where[PATH_MAX + 64];
 	long len;
 
 	if (avail < sizeof(struct bpfam_rec_hdr))
 		return 0;
-	/* See the header another host may just have sealed, then the body. */
+	/* See the header another host may just have sealed, then the body:
+	 * only its bytes (decode checks len), not a whole maximal record. */
 	bpfam_device_invalidate(log->dev, p, sizeof(struct bpfam_rec_hdr));
-	if (((struct bpfam_rec_hdr *)p)->magic == 0)
+	if (h->magic == 0)
 		return 0;
-	bpfam_device_invalidate(log->dev, p, avail < BPFAM_REC_MAX ? avail :
-								 BPFAM_REC_MAX);
+	if (le32toh(h->len) > sizeof(*h) && le32toh(h->len) < body)
+		body = le32toh(h->len);
+	bpfam_device_invalidate(log->dev, p, body);
 	snprintf(where, sizeof(where), "%s: log record %llu at offset %llu",
 		 log->dev->path, (unsigned long long)log->next_seq,
 		 (unsigned long long)(log->base + log->tail));
@@ -66,13 +71,13 @@ uint64_t bpfam_log_torn_bytes(const struct bpfam_log *log)
 	return n;
 }
 
-void bpfam_log_clear_tail(struct bpfam_log *log)
+int bpfam_log_clear_tail(struct bpfam_log *log)
 {
 	uint8_t *p = log_at(log, log->tail);
 	uint64_t win = tail_window(log);
 
 	memset(p, 0, win);
-	bpfam_device_flush(log->dev, p, win);
+	return bpfam_device_flush(log->dev, p, win);
 }
 
 int bpfam_log_append(struct bpfam_log *log, struct bpfam_record *r,
@@ -81,6 +86,7 @@ int bpfam_log_append(struct bpfam_log *log, struct bpfam_record *r,
 	size_t len = bpfam_record_size(r);
 	char a[32], b[32];
 	uint8_t *p;
+	int rc;
 
 	if (!log->dev->writer)
 		return bpfam_err(err, EROFS,
@@ -95,10 +101,23 @@ int bpfam_log_append(struct bpfam_log *log, struct bpfam_record *r,
 	p = log_at(log, log->tail);
 	/* Body first, magic last: readers never see half a record. */
 	bpfam_record_encode(r, p);
-	bpfam_device_flush(log->dev, p, len);
+	rc = bpfam_device_flush(log->dev, p, len);
+	if (rc)
+		goto unsealed;
 	bpfam_record_seal(p);
-	bpfam_device_flush(log->dev, p, sizeof(struct bpfam_rec_hdr));
+	rc = bpfam_device_flush(log->dev, p, sizeof(struct bpfam_rec_hdr));
+	if (rc)
+		return bpfam_err(err, EIO,
+				 "%s: log record %llu may not be durable: %s",
+				 log->dev->path, (unsigned long long)r->seq,
+				 strerror(-rc));
 	log->tail += len;
 	log->next_seq++;
 	return 0;
+unsealed:
+	/* Never sealed, so never a record: leave the tail zeroed. */
+	memset(p, 0, len);
+	return bpfam_err(err, EIO, "%s: cannot write log record %llu: %s",
+			 log->dev->path, (unsigned long long)r->seq,
+			 strerror(-rc));
 }

@@ -42,8 +42,9 @@ int bpfam_log_next(struct bpfam_log *log, struct bpfam_record *r,
  */
 uint64_t bpfam_log_torn_bytes(const struct bpfam_log *log);
 
-/* Zero a torn tail so the next append starts on clean bytes (primary). */
-void bpfam_log_clear_tail(struct bpfam_log *log);
+/* Zero a torn tail so the next append starts on clean bytes (primary);
+ * 0 or the -errno of the flush. */
+int bpfam_log_clear_tail(struct bpfam_log *log);
 
 /*
  * Append @r at the end (the cursor must be there: play the whole log

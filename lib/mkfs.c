@@ -4,10 +4,10 @@
 
 #include "mkfs.h"
 
-static void zero(struct bpfam_device *dev, uint64_t off, uint64_t len)
+static int zero(struct bpfam_device *dev, uint64_t off, uint64_t len)
 {
 	memset(dev->base + off, 0, len);
-	bpfam_device_flush(dev, dev->base + off, len);
+	return bpfam_device_flush(dev, dev->base + off, len);
 }
 
 int bpfam_mkfs(struct bpfam_device *dev, uint64_t log_size,
@@ -23,9 +23,17 @@ int bpfam_mkfs(struct bpfam_device *dev, uint64_t log_size,
 	rc = bpfam_sb_init(sb, dev, log_size, err);
 	if (rc)
 		return rc;
-	zero(dev, 0, BPFAM_SB_SIZE);
-	zero(dev, BPFAM_SB_SIZE, sb->log_off + sb->log_size - BPFAM_SB_SIZE);
-	bpfam_sb_encode(sb, (struct bpfam_sb *)dev->base);
-	bpfam_device_flush(dev, dev->base, BPFAM_SB_SIZE);
+	/* The superblock goes last: until it is there, nothing is a bpfam. */
+	rc = zero(dev, 0, BPFAM_SB_SIZE);
+	if (!rc)
+		rc = zero(dev, BPFAM_SB_SIZE,
+			  sb->log_off + sb->log_size - BPFAM_SB_SIZE);
+	if (!rc) {
+		bpfam_sb_encode(sb, (struct bpfam_sb *)dev->base);
+		rc = bpfam_device_flush(dev, dev->base, BPFAM_SB_SIZE);
+	}
+	if (rc)
+		return bpfam_err(err, -rc, "%s: cannot write the new filesystem: %s",
+				 dev->path, strerror(-rc));
 	return 0;
 }

@@ -193,7 +193,13 @@ static void play_inode_order(void **state)
 	struct bpfam_record r;
 
 	mknod_record(d, &r, d->fs.max_ino, BPFAM_ROOT_INO, "new");
-	play_rejects(d, &r, "is not above every earlier inode");
+	play_rejects(d, &r, "is not the next inode number");
+	/* A gap would make readers that index by inode number allocate for
+	 * numbers that do not exist (up to 2^64). */
+	mknod_record(d, &r, d->fs.max_ino + 2, BPFAM_ROOT_INO, "new");
+	play_rejects(d, &r, "is not the next inode number");
+	mknod_record(d, &r, UINT64_MAX, BPFAM_ROOT_INO, "new");
+	play_rejects(d, &r, "is not the next inode number");
 }
 
 static void play_parent_not_dir(void **state)
