@@ -125,7 +125,11 @@ void bpfamd_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		}
 		memcpy(p, buf, len);
 		/* Durable and visible to other hosts before we reply. */
-		bpfam_device_flush(&d->fs.dev, p, len);
+		rc = bpfam_device_flush(&d->fs.dev, p, len);
+		if (rc) {
+			fuse_reply_err(req, EIO);
+			return;
+		}
 	}
 	bpfamd_count(&d->bytes_written, end - off);
 	fuse_reply_write(req, end - off);

@@ -247,6 +247,16 @@ static int choose_role(struct bpfamd *d)
 	if (d->role != BPFAMD_ROLE_AUTO)
 		return 0;
 	bpfam_host_identity(id, name);
+	/* An all-zero id is every host without /etc/machine-id: two of them
+	 * must not both take the writer role. */
+	if (!memcmp(sb.primary_id, (uint8_t[16]){0}, sizeof(id))) {
+		d->role = BPFAMD_ROLE_CLIENT;
+		bpfamd_log(LOG_INFO,
+			   "the filesystem names no primary host (made where "
+			   "/etc/machine-id was missing): mounting as a client "
+			   "(-o role=primary on the one host that writes)");
+		return 0;
+	}
 	d->role = memcmp(id, sb.primary_id, sizeof(id)) ? BPFAMD_ROLE_CLIENT :
 							  BPFAMD_ROLE_PRIMARY;
 	if (d->role == BPFAMD_ROLE_CLIENT)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -13,7 +14,10 @@ struct bpfamd_node *bpfamd_node(struct bpfamd *d, uint64_t ino)
 
 	if (ino < cap)
 		return &d->nodes[ino];
-	/* Inode numbers are dense (each mknod takes the next): an array. */
+	/* Inode numbers are dense (the log requires each mknod to take the
+	 * next), so an array; ino is still a FUSE request's word. */
+	if (ino >= SIZE_MAX / 2 / sizeof(*n))
+		return NULL;
 	while (cap <= ino)
 		cap = cap ? cap * 2 : 1024;
 	n = realloc(d->nodes, cap * sizeof(*n));
@@ -120,15 +124,21 @@ void bpfamd_refresh(struct bpfamd *d)
 {
 	struct bpfam_record *r = malloc(sizeof(*r));
 	const struct bpfam_inode *in;
+	struct bpfam_log at;
 	struct bpfam_err err;
 	int rc;
 
 	if (!r)
 		return;
-	while ((rc = bpfam_log_next(&d->fs.log, r, &err)) == 1) {
+	for (at = d->fs.log; (rc = bpfam_log_next(&d->fs.log, r, &err)) == 1;
+	     at = d->fs.log) {
 		rc = bpfam_fs_play(&d->fs, r, &err);
-		if (rc)
+		if (rc) {
+			/* Not applied, so not consumed: the next refresh
+			 * tries this record again rather than skip it. */
+			d->fs.log = at;
 			break;
+		}
 		if (r->type != BPFAM_REC_FMAP)
 			continue;
 		in = bpfam_fs_inode(&d->fs, r->fmap.ino);

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "bpfam/fmap.h"
+#include "bpfam/resolve.h"
 #include "cmd.h"
 #include "fileops.h"
 #include "units.h"
@@ -44,11 +45,16 @@ static uint64_t nr_chunks(const struct bpfam_fmap *m)
 	return (m->size + m->chunk - 1) / m->chunk;
 }
 
-/* Copy the xattr value into @m if it is an fmap this tool understands. */
+/*
+ * Copy the xattr value into @m if it is an fmap this tool understands.  The
+ * daemon on the other end is trusted no more than the kernel trusts it:
+ * the fmap must pass the resolver's own validation, or printing its chunks
+ * could loop for ever.
+ */
 static int parse_fmap(const char *path, const char *val, size_t len,
 		      struct bpfam_fmap *m)
 {
-	uint32_t max;
+	struct bpfam_run run;
 
 	memset(m, 0, sizeof(*m));
 	if (len < EXT_OFF) {
@@ -63,12 +69,8 @@ static int parse_fmap(const char *path, const char *val, size_t len,
 			  path, m->version, BPFAM_FMAP_VERSION);
 		return -1;
 	}
-	max = m->kind == BPFAM_FMAP_INTERLEAVED ? BPFAM_MAX_STRIPS :
-						  BPFAM_MAX_EXTENTS;
-	if ((m->kind != BPFAM_FMAP_SIMPLE &&
-	     m->kind != BPFAM_FMAP_INTERLEAVED) ||
-	    !m->nr || m->nr > max ||
-	    (m->kind == BPFAM_FMAP_INTERLEAVED && !m->chunk)) {
+	if (!bpfam_hdr_ok(m->version, m->kind, m->flags, m->nr, m->chunk) ||
+	    !m->nr) {
 		cmd_error("getmap",
 			  "%s: bad fmap: kind %" PRIu32 ", %" PRIu32
 			  " extents, chunk %llu",
@@ -83,6 +85,13 @@ static int parse_fmap(const char *path, const char *val, size_t len,
 		return -1;
 	}
 	memcpy(m->ext, val + EXT_OFF, m->nr * sizeof(m->ext[0]));
+	if (bpfam_resolve(m, m->gen, 0, 0, &run)) {
+		cmd_error("getmap",
+			  "%s: bad fmap: its extents do not describe its %llu "
+			  "bytes (zero, unaligned or too short)",
+			  path, m->size);
+		return -1;
+	}
 	return 0;
 }
 

@@ -182,8 +182,10 @@ static int probe_others(const struct bpfam_device *dev, char *what, size_t n,
 	rc = blkid_do_safeprobe(pr);
 	if (rc == 0)
 		describe_found(pr, what, n);
-	else if (rc == -2)
+	else if (rc == -2) {
 		snprintf(what, n, "several conflicting filesystem signatures");
+		rc = 0;
+	}
 	else if (rc < 0)
 		rc = bpfam_err(err, EIO,
 			       "%s: libblkid could not probe for filesystem "
