@@ -21,6 +21,13 @@
  *   fastio pwrite FILE OFF LEN      one pwrite() of zeros; same output
  *   fastio touch FILE OFF           load one byte at OFF through a shared
  *                                   mapping; prints "ok" or "SIGBUS"
+ *   fastio hold FILE SEED           map FILE, check its first half through
+ *                                   the mapping, print "held", wait for a
+ *                                   line on stdin, then print what loads of
+ *                                   that half ("old ..."), a load of a page
+ *                                   of the second half ("new ...") and a
+ *                                   pread() of the first 4 KiB ("pread ...")
+ *                                   do now: ok, SIGBUS, differs or the errno
  *
  * mmap-read and mmap-write print "faults N" (minor faults of the accesses,
  * getrusage) on stdout; smaps does not count devmap PMDs, faults do: one per
@@ -311,6 +318,54 @@ static int do_touch(const char *path, uint64_t off)
 	return 0;
 }
 
+/* Checks words [off, off + len) of a mapping: "ok", "differs" or "SIGBUS". */
+static const char *probe(const volatile uint64_t *w, uint64_t off,
+			 uint64_t len)
+{
+	uint64_t i;
+
+	signal(SIGBUS, on_bus);
+	if (sigsetjmp(bus_jb, 1))
+		return "SIGBUS";
+	for (i = off / 8; i < (off + len) / 8; i++)
+		if (w[i] != word(8 * i))
+			return "differs";
+	return "ok";
+}
+
+static int do_hold(const char *path)
+{
+	uint64_t size, *buf = xmalloc(4096);
+	int fd = open_file(path, O_RDONLY, &size);
+	const uint64_t half = size / 2 & ~4095ULL;
+	const char *old;
+	volatile uint64_t *w;
+	char line[16];
+	ssize_t r;
+
+	if (size < 2 * 4096) {
+		fprintf(stderr, "%s: hold needs at least 8 KiB\n", path);
+		return 1;
+	}
+	w = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (w == MAP_FAILED)
+		die("mmap");
+	old = probe(w, 0, half);
+	printf("held %s\n", old);
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return 1;
+	printf("old %s\n", probe(w, 0, half));
+	printf("new %s\n", probe(w, half, 4096));
+	r = pread(fd, buf, 4096, 0);
+	printf("pread ");
+	if (r == 4096)
+		printf("%s\n", verify(path, buf, 0, 4096) ? "differs" : "ok");
+	else
+		print_result(r);
+	return 0;
+}
+
 static int do_poison(const char *path, uint64_t off)
 {
 	uint64_t size, pg = off & ~4095ULL;
@@ -363,6 +418,8 @@ int main(int argc, char **argv)
 		return do_mmap(argv[2], 1);
 	if (argc == 4 && !strcmp(cmd, "mmap-read"))
 		return do_mmap(argv[2], 0);
+	if (argc == 4 && !strcmp(cmd, "hold"))
+		return do_hold(argv[2]);
 	if (argc == 4 && (!strcmp(cmd, "gen") || !strcmp(cmd, "check"))) {
 		seed = num(argv[2]);
 		size = num(argv[3]);
@@ -391,7 +448,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr,
-		"usage: fastio write|read|sendfile-write|sendfile-read|mmap-write|mmap-read FILE SEED\n"
+		"usage: fastio write|read|sendfile-write|sendfile-read|mmap-write|mmap-read|hold FILE SEED\n"
 		"       fastio gen|check SEED SIZE\n"
 		"       fastio poison|touch FILE OFF\n"
 		"       fastio pread|pwrite FILE OFF LEN\n");

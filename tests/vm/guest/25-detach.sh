@@ -1,0 +1,115 @@
+#!/bin/bash
+# The fast path falls back safely when its resolver goes (kpatch 0004):
+# with a file mapped and open, (1) the struct_ops link is detached behind
+# the daemon's back (bpftool link detach), then (2) the daemon is killed
+# with SIGKILL.  In both cases what was mapped before stays readable, a new
+# page fault gets SIGBUS, and pread() goes to the daemon: served by it
+# after a detach, ENOTCONN once it is dead.  The kernel stays up, and once
+# the dead mount is gone a new bpfamd registers the device again and finds
+# the data intact.
+. /vmtests/tap.sh
+. /vmtests/guest/lib.sh
+. /vmtests/guest/fastlib.sh
+set -u
+
+DEV=/dev/dax0.0
+MNT=/mnt/bpfam
+F=$MNT/held
+SEED=61
+if ! need bpfam bpfamd fastio bpftool jq; then
+	tap_done
+	exit 1
+fi
+
+# hold_start: `fastio hold $F` in the background, its first half mapped and
+# checked; its stdin is fd 5 (a line on it lets it go on), its output in
+# /tmp/hold.out.  Returns once it said "held", or fails after 30 s.
+hold_start() {
+	rm -f /tmp/hold.in /tmp/hold.out
+	mkfifo /tmp/hold.in
+	fastio hold $F $SEED </tmp/hold.in >/tmp/hold.out 2>&1 &
+	HOLD_PID=$!
+	exec 5>/tmp/hold.in
+	for _ in $(seq 300); do
+		grep -q '^held' /tmp/hold.out && break
+		sleep 0.1
+	done
+	grep -q '^held ok$' /tmp/hold.out
+}
+
+# hold_finish: let it go on and wait for its report
+hold_finish() {
+	echo go >&5
+	exec 5>&-
+	wait $HOLD_PID
+	echo "# fastio hold: $(tr '\n' ';' </tmp/hold.out)"
+}
+
+# said WHAT: fastio hold reported the line WHAT
+said() {
+	grep -qx "$1" /tmp/hold.out
+}
+
+# struct_ops_link: the id of the attached fuse_fmap_ops link
+struct_ops_link() {
+	bpftool -j link show 2>/dev/null |
+		jq -r '[.[] | select(.type == "struct_ops")][0].id // empty'
+}
+
+fast_mount $DEV $MNT
+check_cmd "bpfam creat -s 8M $F" bpfam creat -s 8M $F
+check_cmd "pwrite() a pattern into it" fastio write $F $SEED
+
+# --- 1: the resolver detached, the daemon alive ------------------------------
+check "a process maps $F and reads its first 4 MiB" hold_start
+link=$(struct_ops_link)
+check "bpftool lists the fuse_fmap_ops link (id ${link:-none})" test -n "$link"
+s0=$(stats $MNT)
+check_cmd "bpftool link detach id $link" bpftool link detach id "${link:-0}"
+hold_finish
+check "detached: the pages mapped before still read the pattern" said "old ok"
+check "detached: a new page fault gets SIGBUS" said "new SIGBUS"
+check "detached: pread() is served by the daemon, right" said "pread ok"
+s1=$(stats $MNT)
+d=$(delta "$s0" "$s1" .requests.read)
+check "detached: the daemon got the READ request (+$d)" test "$d" -ge 1
+check_cmd "detached: the whole file reads right through the daemon" \
+	fastio read $F $SEED
+check "detached: the kernel logged no oops" kernel_ok
+unmount_bpfam "detached" $MNT
+
+# --- 2: the daemon killed ----------------------------------------------------
+if ! mount_bpfam $DEV $MNT -o mode=fast || ! check_fast "remount" $MNT; then
+	not_ok "bpfamd -o mode=fast mounts the device again"
+	tap_done
+	exit 1
+fi
+ok "bpfamd -o mode=fast mounts the device again"
+check "a process maps $F and reads its first 4 MiB again" hold_start
+check_cmd "SIGKILL bpfamd" kill -KILL "$(pidof bpfamd)"
+for _ in $(seq 50); do
+	pidof bpfamd >/dev/null || break
+	sleep 0.1
+done
+check "bpfamd is gone" test -z "$(pidof bpfamd)"
+hold_finish
+check "killed: the pages mapped before still read the pattern" said "old ok"
+check "killed: a new page fault gets SIGBUS" said "new SIGBUS"
+check "killed: pread() fails with ENOTCONN" \
+	grep -q '^pread errno 107 ' /tmp/hold.out
+check "killed: the kernel logged no oops" kernel_ok
+check_cmd "the dead mount goes with umount -l" umount -l $MNT
+
+# The connection, and with it the device, is released once its last file
+# is closed and the mount is gone: a new daemon can register it again.
+if mount_bpfam $DEV $MNT -o mode=fast && check_fast "restart" $MNT; then
+	ok "a new bpfamd -o mode=fast registers the device again"
+	check_cmd "the data written before the kill is intact (fast path)" \
+		fastio read $F $SEED
+	unmount_bpfam "end" $MNT
+else
+	not_ok "a new bpfamd -o mode=fast registers the device again"
+	show_log /tmp/bpfamd.log
+fi
+check "the kernel logged no oops" kernel_ok
+tap_done
