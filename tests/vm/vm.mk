@@ -3,6 +3,9 @@
 #
 #   make kernel    build $(BUILD)/kernel/bzImage (cached: seconds when the
 #                  source, kpatch/series and kpatch/config are unchanged)
+#   make kpatch-check  checkpatch --strict, each patch builds on its own, and
+#                  DEV_DAX=m leaves built-in fuse free of device_dax.ko
+#                  symbols (~10 min; not part of vmtest)
 #   make vmtest    build the project, the kernel and the initramfs, boot qemu
 #                  on an emulated NVDIMM and run the guest tests: one guest,
 #                  then two guests sharing one backing file
@@ -15,10 +18,13 @@
 VMTEST_PREREQ ?= all
 VMTEST_SUITES ?= single two
 
-.PHONY: kernel vmtest vmtest-initramfs
+.PHONY: kernel kpatch-check vmtest vmtest-initramfs
 
 kernel:
 	@tests/vm/kernel.sh $(BUILD)
+
+kpatch-check: kernel
+	@tests/vm/kpatch-check.sh $(BUILD)
 
 # Static guest helpers (tests/vm/*.c; see tests/vm/README.md)
 VM_HELPERS := vmexit mmapcheck fastio fmapedit daxioctl
