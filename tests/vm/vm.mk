@@ -6,6 +6,7 @@
 #   make kpatch-check  checkpatch --strict, each patch builds on its own, and
 #                  DEV_DAX=m leaves built-in fuse free of device_dax.ko
 #                  symbols (~10 min; not part of vmtest)
+#   make vmbench   the fast path's throughput in the guest (not a test)
 #   make vmtest    build the project, the kernel and the initramfs, boot qemu
 #                  on an emulated NVDIMM and run the guest tests: one guest,
 #                  then two guests sharing one backing file
@@ -18,7 +19,7 @@
 VMTEST_PREREQ ?= all
 VMTEST_SUITES ?= single two
 
-.PHONY: kernel kpatch-check vmtest vmtest-initramfs
+.PHONY: kernel kpatch-check vmtest vmbench vmtest-initramfs
 
 kernel:
 	@tests/vm/kernel.sh $(BUILD)
@@ -40,3 +41,12 @@ vmtest-initramfs: $(VMTEST_PREREQ) $(addprefix $(BUILD)/vm/,$(VM_HELPERS))
 
 vmtest: kernel vmtest-initramfs
 	@BUILD=$(BUILD) tests/vm/vmtest.sh $(VMTEST_SUITES)
+
+# The fast path against fallback mode, tmpfs and raw devdax in one guest;
+# the table is kept in $(BUILD)/vm/bench.txt.  See docs/bench.md.
+vmbench: kernel vmtest-initramfs
+	@BUILD=$(BUILD) VMTEST_TESTS=bench/fastpath.sh \
+		VMTEST_APPEND=VMTEST_TEST_TIMEOUT=900 \
+		tests/vm/vmtest.sh single >$(BUILD)/vm/bench.log 2>&1; rc=$$?; \
+	sed -n 's/^# bench: //p' $(BUILD)/vm/bench.log | tee $(BUILD)/vm/bench.txt; \
+	grep -E '^not ok|passed,' $(BUILD)/vm/bench.log; exit $$rc
