@@ -7,10 +7,7 @@
 
 DEV=/dev/dax0.0
 MNT=/mnt/bpfam
-if ! need bpfam bpfamd mmapcheck; then
-	tap_done
-	exit 1
-fi
+need_or_end bpfam bpfamd mmapcheck
 
 check_cmd "bpfam mkfs $DEV" bpfam mkfs --force $DEV
 check_cmd "bpfam fsck $DEV after mkfs" bpfam fsck $DEV

@@ -14,10 +14,7 @@ DEV=/dev/dax0.0
 MNT=/mnt/bpfam
 SIZE=$((256 << 20))
 F=$MNT/big
-if ! need bpfam bpfamd fastio jq; then
-	tap_done
-	exit 1
-fi
+need_or_end bpfam bpfamd fastio jq
 
 check_cmd "bpfam mkfs $DEV" bpfam mkfs --force $DEV
 

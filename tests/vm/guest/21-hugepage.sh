@@ -12,10 +12,7 @@ set -u
 
 DEV=/dev/dax0.0
 MNT=/mnt/bpfam
-if ! need bpfam bpfamd fastio mmapcheck jq; then
-	tap_done
-	exit 1
-fi
+need_or_end bpfam bpfamd fastio mmapcheck jq
 echo "# THP: $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>&1)"
 
 fast_mount $DEV $MNT

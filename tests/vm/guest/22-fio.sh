@@ -11,10 +11,7 @@ set -u
 DEV=/dev/dax0.0
 MNT=/mnt/bpfam
 SIZE=16M
-if ! need bpfam bpfamd fio jq; then
-	tap_done
-	exit 1
-fi
+need_or_end bpfam bpfamd fio jq
 fio --enghelp 2>&1 | grep -qw libaio ||
 	echo "# fio --enghelp does not list libaio: the libaio runs below will fail"
 

@@ -14,10 +14,7 @@ set -u
 
 DEV=/dev/dax0.0
 MNT=/mnt/bpfam
-if ! need bpfam bpfamd fastio fmapedit daxioctl bpftool jq; then
-	tap_done
-	exit 1
-fi
+need_or_end bpfam bpfamd fastio fmapedit daxioctl bpftool jq
 
 fast_mount $DEV $MNT
 

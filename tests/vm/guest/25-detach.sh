@@ -16,10 +16,7 @@ DEV=/dev/dax0.0
 MNT=/mnt/bpfam
 F=$MNT/held
 SEED=61
-if ! need bpfam bpfamd fastio bpftool jq; then
-	tap_done
-	exit 1
-fi
+need_or_end bpfam bpfamd fastio bpftool jq
 
 # hold_start: `fastio hold $F` in the background, its first half mapped and
 # checked; its stdin is fd 5 (a line on it lets it go on), its output in

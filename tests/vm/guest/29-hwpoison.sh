@@ -13,10 +13,7 @@ set -u
 DEV=/dev/dax0.0
 MNT=/mnt/bpfam
 P=$((4 << 20)) # the poisoned page's file offset
-if ! need bpfam bpfamd fastio jq; then
-	tap_done
-	exit 1
-fi
+need_or_end bpfam bpfamd fastio jq
 
 fast_mount $DEV $MNT
 

@@ -37,6 +37,14 @@ need() {
 	return $_missing
 }
 
+# need_or_end NAME...: need NAME...; if one is missing, end the script's
+# TAP stream there, failed (needs tests/tap.sh)
+need_or_end() {
+	need "$@" && return 0
+	tap_done
+	exit 1
+}
+
 # check_cmd WHAT CMD...: a TAP check that passes when CMD exits 0; CMD's
 # output is shown (as comments) only when it fails.  Needs tests/tap.sh.
 check_cmd() {

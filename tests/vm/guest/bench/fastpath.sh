@@ -17,10 +17,7 @@ F=$MNT/bench
 T=/tmp/bench.tmpfs
 SIZE=256M
 RUNTIME=${VMBENCH_RUNTIME:-3}
-if ! need bpfam bpfamd fio jq fastio; then
-	tap_done
-	exit 1
-fi
+need_or_end bpfam bpfamd fio jq fastio
 
 # fio_mibs NAME FIO-ARGS...: MiB/s of one fio job (reads + writes), or "-"
 fio_mibs() {
