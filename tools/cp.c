@@ -66,49 +66,31 @@ static void progress(struct copy *c, const char *phase, uint64_t done)
 		bpfam_fmt_size(done, a), bpfam_fmt_size(c->size, b));
 }
 
-/* Read exactly @len bytes at @off; -1 after an error naming @path. */
-static int read_full(struct copy *c, int fd, const char *path, char *buf,
-		     size_t len, uint64_t off)
+/*
+ * Read (@wr false) or write exactly @len bytes at @off; -1 after an error
+ * naming @path.
+ */
+static int xfer_full(struct copy *c, int fd, const char *path, char *buf,
+		     size_t len, uint64_t off, bool wr)
 {
-	size_t got = 0;
+	size_t done = 0;
 	ssize_t n;
 
-	while (got < len) {
-		n = pread(fd, buf + got, len - got, off + got);
+	while (done < len) {
+		n = wr ? pwrite(fd, buf + done, len - done, off + done) :
+			 pread(fd, buf + done, len - done, off + done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			clear_progress(c);
-			cmd_error("cp",
-				  "%s: %s while reading at offset %" PRIu64,
-				  path, n ? errno_str(errno) : "file shrank",
-				  off + got);
+			cmd_error("cp", "%s: %s while %s at offset %" PRIu64,
+				  path,
+				  n ? errno_str(errno) :
+				  wr ? "wrote nothing" : "file shrank",
+				  wr ? "writing" : "reading", off + done);
 			return -1;
 		}
-		got += n;
-	}
-	return 0;
-}
-
-static int write_full(struct copy *c, int fd, const char *path, const char *buf,
-		      size_t len, uint64_t off)
-{
-	size_t put = 0;
-	ssize_t n;
-
-	while (put < len) {
-		n = pwrite(fd, buf + put, len - put, off + put);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			clear_progress(c);
-			cmd_error("cp",
-				  "%s: %s while writing at offset %" PRIu64,
-				  path, n ? errno_str(errno) : "wrote nothing",
-				  off + put);
-			return -1;
-		}
-		put += n;
+		done += n;
 	}
 	return 0;
 }
@@ -126,8 +108,8 @@ static int fill(struct copy *c)
 	for (off = 0; off < c->size; off += len) {
 		progress(c, "copied", off);
 		len = block_at(c, off);
-		if (read_full(c, c->sfd, c->src, c->buf, len, off) ||
-		    write_full(c, c->dfd, c->dst, c->buf, len, off))
+		if (xfer_full(c, c->sfd, c->src, c->buf, len, off, false) ||
+		    xfer_full(c, c->dfd, c->dst, c->buf, len, off, true))
 			return -1;
 	}
 	progress(c, "copied", off);
@@ -149,8 +131,8 @@ static int verify(struct copy *c)
 	for (off = 0; off < c->size; off += len) {
 		progress(c, "verified", off);
 		len = block_at(c, off);
-		if (read_full(c, c->sfd, c->src, c->buf, len, off) ||
-		    read_full(c, c->dfd, c->dst, c->vbuf, len, off))
+		if (xfer_full(c, c->sfd, c->src, c->buf, len, off, false) ||
+		    xfer_full(c, c->dfd, c->dst, c->vbuf, len, off, false))
 			return -1;
 		if (memcmp(c->buf, c->vbuf, len)) {
 			clear_progress(c);
