@@ -124,21 +124,12 @@ void bpfamd_refresh(struct bpfamd *d)
 {
 	struct bpfam_record *r = malloc(sizeof(*r));
 	const struct bpfam_inode *in;
-	struct bpfam_log at;
 	struct bpfam_err err;
 	int rc;
 
 	if (!r)
 		return;
-	for (at = d->fs.log; (rc = bpfam_log_next(&d->fs.log, r, &err)) == 1;
-	     at = d->fs.log) {
-		rc = bpfam_fs_play(&d->fs, r, &err);
-		if (rc) {
-			/* Not applied, so not consumed: the next refresh
-			 * tries this record again rather than skip it. */
-			d->fs.log = at;
-			break;
-		}
+	while ((rc = bpfam_fs_play_next(&d->fs, r, &err)) == 1) {
 		if (r->type != BPFAM_REC_FMAP)
 			continue;
 		in = bpfam_fs_inode(&d->fs, r->fmap.ino);

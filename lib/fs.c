@@ -192,6 +192,24 @@ fail:
 	return rc;
 }
 
+int bpfam_fs_play_next(struct bpfam_fs *fs, struct bpfam_record *r,
+		       struct bpfam_err *err)
+{
+	struct bpfam_log at = fs->log;
+	int rc = bpfam_log_next(&fs->log, r, err);
+
+	if (rc != 1)
+		return rc;
+	rc = bpfam_fs_play(fs, r, err);
+	if (rc) {
+		/* Not applied, so not consumed: the next call tries it again
+		 * rather than skip it. */
+		fs->log = at;
+		return rc;
+	}
+	return 1;
+}
+
 int bpfam_fs_refresh(struct bpfam_fs *fs, uint64_t *played,
 		     struct bpfam_err *err)
 {
@@ -201,12 +219,8 @@ int bpfam_fs_refresh(struct bpfam_fs *fs, uint64_t *played,
 
 	if (!r)
 		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
-	while ((rc = bpfam_log_next(&fs->log, r, err)) == 1) {
-		rc = bpfam_fs_play(fs, r, err);
-		if (rc)
-			break;
+	while ((rc = bpfam_fs_play_next(fs, r, err)) == 1)
 		n++;
-	}
 	free(r);
 	if (played)
 		*played = n;

@@ -79,6 +79,14 @@ void bpfam_fs_close(struct bpfam_fs *fs);
 int bpfam_fs_play(struct bpfam_fs *fs, const struct bpfam_record *r,
 		  struct bpfam_err *err);
 
+/*
+ * Read the next record of the log into @r and play it: 1, 0 at the end of
+ * the log, or the error of reading or playing it.  A record that does not
+ * play is left unread, for the next call.
+ */
+int bpfam_fs_play_next(struct bpfam_fs *fs, struct bpfam_record *r,
+		       struct bpfam_err *err);
+
 /* Play records appended since the last call (a client host catching up). */
 int bpfam_fs_refresh(struct bpfam_fs *fs, uint64_t *played,
 		     struct bpfam_err *err);

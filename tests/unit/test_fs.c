@@ -312,6 +312,28 @@ static void mount_stops_at_bad_record(void **state)
 		   "log record 4 (mknod): 'file' already exists");
 }
 
+/* A client that cannot play a record keeps it: it is never skipped. */
+static void refresh_keeps_unplayable_record(void **state)
+{
+	struct fsdev *d = *state;
+	struct bpfam_record r;
+	struct bpfam_fs fs2;
+	struct bpfam_err err;
+	uint64_t played;
+	int i;
+
+	assert_int_equal(bpfam_fs_mount(&fs2, d->path, BPFAM_OPEN_RDONLY, &err),
+			 0);
+	mknod_record(d, &r, d->fs.max_ino + 1, BPFAM_ROOT_INO, "file");
+	assert_int_equal(bpfam_log_append(&d->fs.log, &r, &err), 0);
+	for (i = 0; i < 2; i++) {
+		assert_err(bpfam_fs_refresh(&fs2, &played, &err), EBADMSG,
+			   &err, "log record 4 (mknod): 'file' already exists");
+		assert_int_equal(played, 0);
+	}
+	bpfam_fs_close(&fs2);
+}
+
 static void readonly_cannot_write(void **state)
 {
 	struct fsdev *d = *state;
@@ -344,6 +366,7 @@ int main(void)
 		T(set_size_no_space),
 		T(names_checked),
 		T(setattr_and_delete),
+		T(refresh_keeps_unplayable_record),
 		T(mount_stops_at_bad_record),
 		T(readonly_cannot_write),
 	};
