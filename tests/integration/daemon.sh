@@ -354,29 +354,33 @@ test_bpf_maps() {
 		fmap_matches_bpf "$MNT/4k"
 }
 
+# fmaps_has INO: 0 when the fmaps map has an entry for node INO, 1 when it
+# has none, 2 when the map cannot be read (so that no check passes on it).
+fmaps_has() {
+	local pins dump
+
+	pins=$(stats_of "$MNT" .bpf_maps) && [ "$pins" != null ] || return 2
+	dump=$(bpftool -j map dump pinned "$pins/fmaps") || return 2
+	jq -e --argjson ino "$1" 'any(.[]; (.formatted // .).key == $ino)' \
+		<<<"$dump" >/dev/null
+}
+
 # in_fmaps FILE: the fmaps map has an entry for FILE's node id.
 in_fmaps() {
-	local pins ino
-
-	pins=$(stats_of "$MNT" .bpf_maps) && [ "$pins" != null ] || return 1
-	ino=$(stat -c %i "$1")
-	bpftool -j map dump pinned "$pins/fmaps" |
-		jq -e --argjson ino "$ino" \
-			'any(.[]; (.formatted // .).key == $ino)' >/dev/null
+	fmaps_has "$(stat -c %i "$1")"
 }
 
 # gone_from_fmaps INO: within 5 s of dropping the kernel's inode cache, the
 # fmaps map has no entry for node INO (FORGET reached the daemon).
 gone_from_fmaps() {
-	local pins i
+	local i rc
 
-	pins=$(stats_of "$MNT" .bpf_maps)
 	for ((i = 0; i < 50; i++)); do
 		echo 2 >/proc/sys/vm/drop_caches
-		bpftool -j map dump pinned "$pins/fmaps" |
-			jq -e --argjson ino "$1" \
-				'any(.[]; (.formatted // .).key == $ino)' \
-				>/dev/null || return 0
+		fmaps_has "$1"
+		rc=$?
+		[ "$rc" -eq 1 ] && return 0
+		[ "$rc" -eq 2 ] && return 1
 		sleep 0.1
 	done
 	return 1

@@ -3,8 +3,6 @@
 #include <endian.h>
 #include <errno.h>
 
-#include <uuid/uuid.h>
-
 #include "crc.h"
 #include "sb.h"
 #include "testdev.h"
@@ -12,24 +10,19 @@
 #define DEV_SIZE (1ULL << 30)
 #define LOG_SIZE (8 * MIB)
 
+/* What mkfs makes of a DEV_SIZE device, with fixed host and time. */
 static void good_info(struct bpfam_sb_info *sb)
 {
-	memset(sb, 0, sizeof(*sb));
-	sb->version = BPFAM_VERSION;
-	uuid_generate(sb->uuid);
-	sb->alloc_unit = BPFAM_ALLOC_UNIT;
-	sb->log_off = BPFAM_LOG_OFF;
-	sb->log_size = LOG_SIZE;
-	sb->slots_off = BPFAM_SLOTS_OFF;
-	sb->slots_nr = BPFAM_SLOTS_NR;
-	sb->slot_size = BPFAM_SLOT_SIZE;
-	sb->data_off = BPFAM_LOG_OFF + LOG_SIZE;
+	struct bpfam_device dev = { .path = "/dev/x", .size = DEV_SIZE };
+	struct bpfam_err err;
+
+	assert_int_equal(bpfam_sb_init(sb, &dev, LOG_SIZE, &err), 0);
+	assert_int_equal(sb->data_off, BPFAM_LOG_OFF + LOG_SIZE);
 	sb->ctime = 1700000000;
 	memset(sb->primary_id, 0xab, sizeof(sb->primary_id));
+	memset(sb->primary_name, 0, sizeof(sb->primary_name));
 	strcpy(sb->primary_name, "host-a");
-	sb->ndevs = 1;
 	memset(sb->devs[0].uuid, 0x5a, 16);
-	sb->devs[0].size = DEV_SIZE;
 }
 
 static void reseal(struct bpfam_sb *raw)

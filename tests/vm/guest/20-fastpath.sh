@@ -5,8 +5,6 @@
 # counters stay put) while the kernel's fast-path counters move.  Also: the
 # default mode (auto) picks the fast path on this kernel and a real devdax,
 # and mode=fast mounts.  Fails (never skips) without the fast path.
-. /vmtests/tap.sh
-. /vmtests/guest/lib.sh
 . /vmtests/guest/fastlib.sh
 set -u
 

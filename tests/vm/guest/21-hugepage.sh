@@ -5,8 +5,6 @@
 # count devmap PMDs, so the test counts faults (getrusage ru_minflt, fastio).
 # A mapping that is not 2 MiB aligned in the file falls back to 4 KiB PTEs
 # and still reads right.
-. /vmtests/tap.sh
-. /vmtests/guest/lib.sh
 . /vmtests/guest/fastlib.sh
 set -u
 

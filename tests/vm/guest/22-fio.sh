@@ -3,8 +3,6 @@
 # sequential writes and random mixed reads/writes, each verified
 # (crc32c); 4 KiB and 2 MiB blocks; on a simple and an interleaved file
 # (4 strips of 2 MiB chunks).  The daemon serves none of it.
-. /vmtests/tap.sh
-. /vmtests/guest/lib.sh
 . /vmtests/guest/fastlib.sh
 set -u
 

@@ -7,8 +7,6 @@
 # working, the kernel stays up.  With `devs` lying about the device size the
 # BPF program passes an out-of-range answer and the kernel itself refuses
 # it.  Also: FUSE_DEV_IOC_DAXDEV_OPEN without CAP_SYS_RAWIO is EPERM.
-. /vmtests/tap.sh
-. /vmtests/guest/lib.sh
 . /vmtests/guest/fastlib.sh
 set -u
 

@@ -7,8 +7,6 @@
 # after a detach, ENOTCONN once it is dead.  The kernel stays up, and once
 # the dead mount is gone a new bpfamd registers the device again and finds
 # the data intact.
-. /vmtests/tap.sh
-. /vmtests/guest/lib.sh
 . /vmtests/guest/fastlib.sh
 set -u
 

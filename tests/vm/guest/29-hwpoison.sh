@@ -5,8 +5,6 @@
 # of the file and other files keep working, the kernel stays up.  Runs
 # last among the single-guest tests: the failed range stays failed for the
 # life of the connection.
-. /vmtests/tap.sh
-. /vmtests/guest/lib.sh
 . /vmtests/guest/fastlib.sh
 set -u
 

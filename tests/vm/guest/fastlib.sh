@@ -1,6 +1,9 @@
-# Helpers for the fast-path guest tests (20-* and later, multi/02-*); source
-# after tests/tap.sh and guest/lib.sh.  Needs bash, jq and bpfam.
+# Helpers for the fast-path guest tests (20-* and later, multi/02-*, the
+# bench); sourcing it sources tests/tap.sh and guest/lib.sh too.  Needs
+# bash, jq and bpfam.
 # shellcheck shell=bash
+. /vmtests/tap.sh
+. /vmtests/guest/lib.sh
 
 # stats MNT: the daemon's stats JSON (bpfam stats --json), or {} on failure
 stats() {

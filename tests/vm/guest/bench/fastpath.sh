@@ -6,8 +6,6 @@
 # ratios too.  The checks assert only that every run happened and that the
 # fast-path runs sent no READ/WRITE request to the daemon; timing is never
 # asserted.
-. /vmtests/tap.sh
-. /vmtests/guest/lib.sh
 . /vmtests/guest/fastlib.sh
 set -u
 

@@ -3,8 +3,6 @@
 # mode, read A's 32 MiB pattern with pread() and through a mapping with no
 # READ request to B's daemon (its kernel counters move), then store a second
 # pattern through a shared mapping for A to read.
-. /vmtests/tap.sh
-. /vmtests/guest/lib.sh
 . /vmtests/guest/fastlib.sh
 set -u
 

@@ -4,8 +4,6 @@
 # WRITE request to A's daemon); B reads it through B's fast path.  Then B
 # stores a second pattern through a shared mapping, and A reads that with
 # pread() and through a mapping, again without its daemon.
-. /vmtests/tap.sh
-. /vmtests/guest/lib.sh
 . /vmtests/guest/fastlib.sh
 set -u
 
