@@ -142,6 +142,52 @@ static int map_aligned(struct bpfam_device *dev, struct bpfam_err *err)
 	return 0;
 }
 
+/*
+ * The mount lock: byte 0, shared by every read-write open, exclusive for
+ * mkfs.  Not a second flock: a descriptor has one flock, which the writer
+ * already holds exclusively, and flocking it again would convert it.  OFD
+ * locks are independent of flock (neither converts nor conflicts with the
+ * other), belong to the open file description (closing another descriptor
+ * of the file in the same process does not drop them, as it would a
+ * classic POSIX lock, and two opens in one process do conflict), and work
+ * on devdax character devices as on files.
+ */
+static int mount_lock(const struct bpfam_device *dev, bool exclusive,
+		      struct bpfam_err *err)
+{
+	struct flock fl = {
+		.l_type = exclusive ? F_WRLCK : F_RDLCK,
+		.l_whence = SEEK_SET,
+		.l_start = 0,
+		.l_len = 1,
+	};
+
+	if (!fcntl(dev->fd, F_OFD_SETLK, &fl))
+		return 0;
+	if (errno != EAGAIN && errno != EACCES)
+		return bpfam_err(err, errno,
+				 "%s: cannot take the mount lock: %s",
+				 dev->path, strerror(errno));
+	if (exclusive)
+		return bpfam_err(err, EBUSY,
+				 "%s: in use by a mounted bpfamd on this machine (or another process that has it open read-write); unmount it first",
+				 dev->path);
+	return bpfam_err(err, EBUSY,
+			 "%s: being formatted by 'bpfam mkfs' on this machine",
+			 dev->path);
+}
+
+static int take_locks(const struct bpfam_device *dev, struct bpfam_err *err)
+{
+	if (dev->writer && flock(dev->fd, LOCK_EX | LOCK_NB))
+		return bpfam_err(err, EBUSY,
+				 "%s: in use by another bpfam writer (a mounted bpfamd or a running mkfs)",
+				 dev->path);
+	if (dev->writable)
+		return mount_lock(dev, dev->format, err);
+	return 0;
+}
+
 int bpfam_device_open(struct bpfam_device *dev, const char *path,
 		      enum bpfam_open_mode mode, struct bpfam_err *err)
 {
@@ -155,7 +201,8 @@ int bpfam_device_open(struct bpfam_device *dev, const char *path,
 				 path);
 	strcpy(dev->path, path);
 	dev->writable = mode != BPFAM_OPEN_RDONLY;
-	dev->writer = mode == BPFAM_OPEN_WRITER;
+	dev->writer = mode == BPFAM_OPEN_WRITER || mode == BPFAM_OPEN_FORMAT;
+	dev->format = mode == BPFAM_OPEN_FORMAT;
 
 	dev->fd = open(path, (dev->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	/* Opening a directory for writing fails before classify() sees it. */
@@ -173,12 +220,9 @@ int bpfam_device_open(struct bpfam_device *dev, const char *path,
 	rc = check_geometry(dev, err);
 	if (rc)
 		goto fail;
-	if (dev->writer && flock(dev->fd, LOCK_EX | LOCK_NB)) {
-		rc = bpfam_err(err, EBUSY,
-			       "%s: in use by another bpfam writer (a mounted bpfamd or a running mkfs)",
-			       path);
+	rc = take_locks(dev, err);
+	if (rc)
 		goto fail;
-	}
 	rc = map_aligned(dev, err);
 	if (rc)
 		goto fail;
@@ -229,6 +273,8 @@ int bpfam_device_flush(const struct bpfam_device *dev, const void *addr,
 
 	if (!len)
 		return 0;
+	if (dev->fail_flush_in && !--((struct bpfam_device *)dev)->fail_flush_in)
+		return -EIO;
 	if (dev->devdax) {
 		flush_lines(addr, len);
 		return 0;

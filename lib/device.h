@@ -19,9 +19,13 @@ struct bpfam_device {
 	bool devdax;    /* a real /dev/daxX.Y, not an emulating file */
 	bool writable;  /* opened read-write */
 	bool writer;    /* ... and holds the exclusive metadata-writer lock */
+	bool format;    /* ... and the mount lock exclusively: mkfs */
 	uint8_t *base;  /* MAP_SHARED mapping of the whole device */
 	uint64_t size;  /* bytes */
 	uint64_t align; /* devdax alignment; 2 MiB for files */
+	/* Tests: the flush this many flushes from now fails with -EIO
+	 * (1: the next one), as a failing msync or memory would. */
+	unsigned int fail_flush_in;
 };
 
 enum bpfam_open_mode {
@@ -30,8 +34,20 @@ enum bpfam_open_mode {
 	BPFAM_OPEN_RDWR,
 	/* Read-write and the only metadata writer: a second one gets -EBUSY. */
 	BPFAM_OPEN_WRITER,
+	/*
+	 * The writer, and no read-write open anywhere on this machine: what
+	 * mkfs needs before it overwrites the device.  -EBUSY while a local
+	 * bpfamd (any read-write open) holds it.
+	 */
+	BPFAM_OPEN_FORMAT,
 };
 
+/*
+ * Every read-write open (RDWR, WRITER) holds the mount lock shared, and
+ * FORMAT holds it exclusively, so that mkfs can tell that a bpfamd on this
+ * machine still has the device open.  The lock is local to this machine:
+ * hosts elsewhere are found through their slots (lib/slot.h).
+ */
 int bpfam_device_open(struct bpfam_device *dev, const char *path,
 		      enum bpfam_open_mode mode, struct bpfam_err *err);
 void bpfam_device_close(struct bpfam_device *dev);

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <endian.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,11 +35,40 @@ static void hash_insert(struct bpfam_fs *fs, struct bpfam_inode *in)
 
 	in->ino_next = fs->by_ino[b];
 	fs->by_ino[b] = in;
-	if (in->ino == BPFAM_ROOT_INO)
+	/* The root has no name; an unlinked inode has lost its own. */
+	if (in->ino == BPFAM_ROOT_INO || in->del_seq)
 		return;
 	b = hash_name(in->parent, in->name) & (fs->buckets - 1);
 	in->name_next = fs->by_name[b];
 	fs->by_name[b] = in;
+}
+
+/* Take @in off the chain that starts at *@head, linked through @next_off. */
+static void unchain(struct bpfam_inode **head, struct bpfam_inode *in,
+		    size_t next_off)
+{
+	struct bpfam_inode **pp;
+
+	for (pp = head; *pp; pp = (void *)((char *)*pp + next_off)) {
+		if (*pp == in) {
+			*pp = *(struct bpfam_inode **)((char *)in + next_off);
+			return;
+		}
+	}
+}
+
+static void unhash_name(struct bpfam_fs *fs, struct bpfam_inode *in)
+{
+	uint64_t b = hash_name(in->parent, in->name) & (fs->buckets - 1);
+
+	unchain(&fs->by_name[b], in, offsetof(struct bpfam_inode, name_next));
+}
+
+static void unhash_ino(struct bpfam_fs *fs, struct bpfam_inode *in)
+{
+	uint64_t b = hash_ino(in->ino) & (fs->buckets - 1);
+
+	unchain(&fs->by_ino[b], in, offsetof(struct bpfam_inode, ino_next));
 }
 
 static int grow_tables(struct bpfam_fs *fs)
@@ -103,8 +134,35 @@ static int add_child(struct bpfam_inode *dir, struct bpfam_inode *in)
 		dir->children = c;
 		dir->children_cap = cap;
 	}
+	/* Appending keeps them in inode order: a new inode takes the next
+	 * number (play_mknod), and bpfam_dir_seek() relies on the order. */
 	dir->children[dir->nchildren++] = in;
 	return 0;
+}
+
+uint32_t bpfam_dir_seek(const struct bpfam_inode *dir, uint64_t ino)
+{
+	uint32_t lo = 0, hi = dir->nchildren, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (dir->children[mid]->ino < ino)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void remove_child(struct bpfam_inode *dir, struct bpfam_inode *in)
+{
+	uint32_t i = bpfam_dir_seek(dir, in->ino);
+
+	if (i == dir->nchildren || dir->children[i] != in)
+		return;
+	memmove(&dir->children[i], &dir->children[i + 1],
+		(dir->nchildren - i - 1) * sizeof(*dir->children));
+	dir->nchildren--;
 }
 
 static void free_inode(struct bpfam_inode *in)
@@ -227,6 +285,23 @@ int bpfam_fs_refresh(struct bpfam_fs *fs, uint64_t *played,
 	return rc;
 }
 
+int bpfam_fs_load(struct bpfam_fs *fs, struct bpfam_err *err)
+{
+	int rc = bpfam_fs_refresh(fs, NULL, err);
+
+	if (rc)
+		return rc;
+	fs->torn_bytes = bpfam_log_torn_bytes(&fs->log);
+	if (!fs->torn_bytes || !fs->dev.writer)
+		return 0;
+	rc = bpfam_log_clear_tail(&fs->log);
+	if (rc)
+		return bpfam_err(err, -rc,
+				 "%s: cannot clear the unfinished append at the log's end: %s",
+				 fs->dev.path, strerror(-rc));
+	return 0;
+}
+
 int bpfam_fs_mount(struct bpfam_fs *fs, const char *path,
 		   enum bpfam_open_mode mode, struct bpfam_err *err)
 {
@@ -235,23 +310,10 @@ int bpfam_fs_mount(struct bpfam_fs *fs, const char *path,
 	rc = bpfam_fs_init(fs, path, mode, err);
 	if (rc)
 		return rc;
-	rc = bpfam_fs_refresh(fs, NULL, err);
-	if (rc) {
+	rc = bpfam_fs_load(fs, err);
+	if (rc)
 		bpfam_fs_close(fs);
-		return rc;
-	}
-	fs->torn_bytes = bpfam_log_torn_bytes(&fs->log);
-	if (fs->torn_bytes && fs->dev.writer) {
-		rc = bpfam_log_clear_tail(&fs->log);
-		if (rc) {
-			bpfam_err(err, -rc,
-				  "%s: cannot clear the unfinished append at the log's end: %s",
-				  path, strerror(-rc));
-			bpfam_fs_close(fs);
-			return rc;
-		}
-	}
-	return 0;
+	return rc;
 }
 
 void bpfam_fs_close(struct bpfam_fs *fs)
@@ -267,9 +329,51 @@ void bpfam_fs_close(struct bpfam_fs *fs)
 	}
 	free(fs->by_ino);
 	free(fs->by_name);
+	free(fs->orphans);
 	fs->by_ino = fs->by_name = NULL;
+	fs->orphans = NULL;
 	bpfam_alloc_destroy(&fs->alloc);
 	bpfam_device_close(&fs->dev);
+}
+
+void bpfam_fs_hold(struct bpfam_inode *in)
+{
+	in->refs++;
+}
+
+void bpfam_fs_release(struct bpfam_inode *in)
+{
+	if (in->refs)
+		in->refs--;
+}
+
+uint64_t bpfam_fs_horizon(const struct bpfam_fs *fs)
+{
+	uint64_t i;
+
+	/* Orphans are in delete order: the first one held is the oldest. */
+	for (i = 0; i < fs->norphans; i++)
+		if (fs->orphans[i]->refs)
+			return fs->orphans[i]->del_seq;
+	return fs->log.next_seq;
+}
+
+int bpfam_fs_check_sb(const struct bpfam_fs *fs, struct bpfam_err *err)
+{
+	const struct bpfam_sb *sb = (const struct bpfam_sb *)fs->dev.base;
+
+	bpfam_device_invalidate(&fs->dev, sb, offsetof(struct bpfam_sb, alloc_unit));
+	if (le64toh(sb->magic) == BPFAM_SB_FENCE_MAGIC)
+		return bpfam_err(err, ESTALE,
+				 "%s: fenced by 'bpfam mkfs --force' on some host: the filesystem mounted here is going away",
+				 fs->dev.path);
+	if (le64toh(sb->magic) != BPFAM_SB_MAGIC ||
+	    memcmp(sb->uuid, fs->sb.uuid, sizeof(sb->uuid)) ||
+	    le64toh(sb->generation) != fs->sb.generation)
+		return bpfam_err(err, ESTALE,
+				 "%s: the superblock changed (reformatted): the filesystem mounted here is gone",
+				 fs->dev.path);
+	return 0;
 }
 
 uint64_t bpfam_fs_bytes_used(const struct bpfam_fs *fs)
@@ -289,6 +393,16 @@ uint64_t bpfam_fs_bytes_free(const struct bpfam_fs *fs)
 		  fs->dev.path, (unsigned long long)(r)->seq,              \
 		  bpfam_record_type_name((r)->type), ##__VA_ARGS__)
 
+static uint64_t allocated_bytes(const struct bpfam_inode *in)
+{
+	uint64_t sum = 0;
+	uint32_t i;
+
+	for (i = 0; in->fmap && i < in->fmap->nr; i++)
+		sum += in->fmap->ext[i].len;
+	return sum;
+}
+
 static int play_mknod(struct bpfam_fs *fs, const struct bpfam_record *r,
 		      struct bpfam_err *err)
 {
@@ -300,7 +414,7 @@ static int play_mknod(struct bpfam_fs *fs, const struct bpfam_record *r,
 			   (unsigned long long)r->mknod.ino,
 			   (unsigned long long)fs->max_ino + 1);
 	dir = bpfam_fs_inode(fs, r->mknod.parent);
-	if (!dir || !S_ISDIR(dir->mode))
+	if (!dir || !S_ISDIR(dir->mode) || dir->del_seq)
 		return BAD(r, "parent %llu of '%s' is not a directory",
 			   (unsigned long long)r->mknod.parent, r->mknod.name);
 	if (bpfam_fs_lookup(fs, r->mknod.parent, r->mknod.name))
@@ -373,6 +487,9 @@ static int play_fmap(struct bpfam_fs *fs, const struct bpfam_record *r,
 	}
 	memcpy(in->fmap, &r->fmap.map, BPFAM_FMAP_BYTES(r->fmap.map.nr));
 	in->fmap->gen = in->gen;
+	/* Sized after its unlink (ftruncate of an open file): it waits too. */
+	if (in->del_seq)
+		fs->pending_bytes += allocated_bytes(in);
 	return 0;
 }
 
@@ -395,6 +512,92 @@ static int play_setattr(struct bpfam_fs *fs, const struct bpfam_record *r,
 	return 0;
 }
 
+static int add_orphan(struct bpfam_fs *fs, struct bpfam_inode *in)
+{
+	struct bpfam_inode **o;
+	uint64_t cap;
+
+	if (fs->norphans == fs->orphans_cap) {
+		cap = fs->orphans_cap ? fs->orphans_cap * 2 : 64;
+		o = realloc(fs->orphans, cap * sizeof(*o));
+		if (!o)
+			return -ENOMEM;
+		fs->orphans = o;
+		fs->orphans_cap = cap;
+	}
+	fs->orphans[fs->norphans++] = in;
+	return 0;
+}
+
+static int play_delete(struct bpfam_fs *fs, const struct bpfam_record *r,
+		       struct bpfam_err *err)
+{
+	struct bpfam_inode *in = bpfam_fs_inode(fs, r->del.ino);
+	struct bpfam_inode *dir;
+
+	if (!in || in->del_seq || in->ino == BPFAM_ROOT_INO)
+		return BAD(r, "inode %llu is not a linked file or directory",
+			   (unsigned long long)r->del.ino);
+	if (in->parent != r->del.parent)
+		return BAD(r, "inode %llu ('%s') is in directory %llu, not %llu",
+			   (unsigned long long)in->ino, in->name,
+			   (unsigned long long)in->parent,
+			   (unsigned long long)r->del.parent);
+	if (S_ISDIR(in->mode) && in->nchildren)
+		return BAD(r, "directory %llu ('%s') is not empty",
+			   (unsigned long long)in->ino, in->name);
+	if (add_orphan(fs, in))
+		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
+	dir = bpfam_fs_inode(fs, in->parent);
+	if (dir)
+		remove_child(dir, in);
+	unhash_name(fs, in);
+	in->del_seq = r->seq;
+	fs->pending_bytes += allocated_bytes(in);
+	if (S_ISDIR(in->mode))
+		fs->ndirs--;
+	else
+		fs->nfiles--;
+	return 0;
+}
+
+static int play_reclaim(struct bpfam_fs *fs, const struct bpfam_record *r,
+			struct bpfam_err *err)
+{
+	uint64_t upto = r->reclaim.upto, i, n;
+	struct bpfam_inode *in;
+
+	if (upto <= fs->reclaimed_upto || upto > r->seq)
+		return BAD(r, "reclaims up to %llu, not between the last reclaim (%llu) and itself",
+			   (unsigned long long)upto,
+			   (unsigned long long)fs->reclaimed_upto);
+	for (n = 0; n < fs->norphans && fs->orphans[n]->del_seq < upto; n++) {
+		in = fs->orphans[n];
+		/* The gate let it go, so every host promised not to hold it:
+		 * a host that does was evicted while alive. */
+		if (in->refs)
+			return bpfam_err(err, ESTALE,
+					 "%s: log record %llu reclaims the space of '%s' (inode %llu), which this host still holds: this host was evicted",
+					 fs->dev.path, (unsigned long long)r->seq,
+					 in->name, (unsigned long long)in->ino);
+	}
+	for (i = 0; i < n; i++) {
+		in = fs->orphans[i];
+		if (in->fmap)
+			bpfam_alloc_release_fmap(&fs->alloc, in->fmap);
+		fs->pending_bytes -= allocated_bytes(in);
+		fs->reclaimed_bytes += allocated_bytes(in);
+		unhash_ino(fs, in);
+		fs->ninodes--;
+		free_inode(in);
+	}
+	memmove(fs->orphans, fs->orphans + n,
+		(fs->norphans - n) * sizeof(*fs->orphans));
+	fs->norphans -= n;
+	fs->reclaimed_upto = upto;
+	return 0;
+}
+
 int bpfam_fs_play(struct bpfam_fs *fs, const struct bpfam_record *r,
 		  struct bpfam_err *err)
 {
@@ -406,10 +609,13 @@ int bpfam_fs_play(struct bpfam_fs *fs, const struct bpfam_record *r,
 	case BPFAM_REC_SETATTR:
 		return play_setattr(fs, r, err);
 	case BPFAM_REC_DELETE:
-		return bpfam_err(err, EPROTONOSUPPORT,
-				 "%s: log record %llu: delete records need a newer bpfam",
-				 fs->dev.path, (unsigned long long)r->seq);
+		return play_delete(fs, r, err);
+	case BPFAM_REC_RECLAIM:
+		return play_reclaim(fs, r, err);
 	}
+	/* The rule for new types (bpfam/format.h): optional ones are skipped. */
+	if (r->flags & BPFAM_REC_F_OPTIONAL)
+		return 0;
 	return BAD(r, "unknown type %u", r->type);
 }
 
@@ -429,23 +635,30 @@ static uint64_t now_ns(void)
  * for want of memory; but the record is on the device by then, and a
  * namespace that lacks it would hand out its inode number or its extents
  * again.  So after such a failure every later commit is refused, until the
- * log is played afresh (a remount), which brings the record in.
+ * log is played afresh (a remount), which brings the record in.  A record
+ * sealed but perhaps not durable (the append's -EIO with the log unsure)
+ * is played too, so memory matches the log, and the caller is told EIO.
  */
 static int commit(struct bpfam_fs *fs, struct bpfam_record *r,
 		  struct bpfam_err *err)
 {
-	int rc;
+	int rc, played;
 
 	if (fs->behind_log)
 		return bpfam_err(err, EIO,
 				 "%s: metadata in memory is behind the log after an earlier failure; remount to play it",
 				 fs->dev.path);
-	rc = bpfam_log_append(&fs->log, r, err);
+	/* Never append to a log that is no longer this filesystem's. */
+	rc = bpfam_fs_check_sb(fs, err);
 	if (rc)
 		return rc;
-	rc = bpfam_fs_play(fs, r, err);
-	fs->behind_log = rc != 0;
-	return rc;
+	rc = bpfam_log_append(&fs->log, r, err);
+	if (rc && !(rc == -EIO && bpfam_log_unsure(&fs->log) &&
+		    r->seq == fs->log.next_seq - 1))
+		return rc;
+	played = bpfam_fs_play(fs, r, rc ? NULL : err);
+	fs->behind_log = played != 0;
+	return rc ? rc : played;
 }
 
 int bpfam_fs_mknod(struct bpfam_fs *fs, uint64_t parent, const char *name,
@@ -457,7 +670,7 @@ int bpfam_fs_mknod(struct bpfam_fs *fs, uint64_t parent, const char *name,
 	struct bpfam_record *r;
 	int rc;
 
-	if (!dir)
+	if (!dir || dir->del_seq)
 		return bpfam_err(err, ENOENT, "directory inode %llu: no such inode",
 				 (unsigned long long)parent);
 	if (!S_ISDIR(dir->mode))
@@ -573,4 +786,59 @@ int bpfam_fs_setattr(struct bpfam_fs *fs, uint64_t ino, uint32_t valid,
 	r.setattr.gid = gid;
 	r.setattr.mtime_ns = mtime_ns;
 	return commit(fs, &r, err);
+}
+
+int bpfam_fs_delete(struct bpfam_fs *fs, uint64_t parent, const char *name,
+		    bool dir, struct bpfam_err *err)
+{
+	struct bpfam_record r = { .type = BPFAM_REC_DELETE };
+	struct bpfam_inode *d = bpfam_fs_inode(fs, parent), *in;
+	size_t len = strlen(name);
+
+	if (!d || d->del_seq)
+		return bpfam_err(err, ENOENT, "directory inode %llu: no such inode",
+				 (unsigned long long)parent);
+	if (!S_ISDIR(d->mode))
+		return bpfam_err(err, ENOTDIR, "'%s': not a directory", d->name);
+	if (len > BPFAM_NAME_MAX)
+		return bpfam_err(err, ENAMETOOLONG,
+				 "'%.32s...': name longer than %u bytes", name,
+				 BPFAM_NAME_MAX);
+	if (len == 1 && name[0] == '.')
+		return bpfam_err(err, EINVAL, "'.': cannot remove");
+	if (len == 2 && !strcmp(name, ".."))
+		return bpfam_err(err, ENOTEMPTY, "'..': cannot remove");
+	in = bpfam_fs_lookup(fs, parent, name);
+	if (!in)
+		return bpfam_err(err, ENOENT, "'%s': no such file or directory",
+				 name);
+	if (dir && !S_ISDIR(in->mode))
+		return bpfam_err(err, ENOTDIR, "'%s': not a directory", name);
+	if (!dir && S_ISDIR(in->mode))
+		return bpfam_err(err, EISDIR, "'%s': is a directory", name);
+	if (in->nchildren)
+		return bpfam_err(err, ENOTEMPTY, "'%s': directory not empty",
+				 name);
+	r.del.ino = in->ino;
+	r.del.parent = parent;
+	return commit(fs, &r, err);
+}
+
+int bpfam_fs_reclaim(struct bpfam_fs *fs, uint64_t gate,
+		     struct bpfam_err *err)
+{
+	struct bpfam_record r = { .type = BPFAM_REC_RECLAIM };
+	int rc;
+
+	/* This host's own holds count too: a reclaim it logged but could not
+	 * play (-ESTALE) would stop every later commit.  The horizon is at
+	 * most the next record, which caps the gate for every orphan. */
+	if (gate > bpfam_fs_horizon(fs))
+		gate = bpfam_fs_horizon(fs);
+	if (!fs->norphans || fs->orphans[0]->del_seq >= gate ||
+	    gate <= fs->reclaimed_upto)
+		return 0;
+	r.reclaim.upto = gate;
+	rc = commit(fs, &r, err);
+	return rc ? rc : 1;
 }

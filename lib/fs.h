@@ -27,10 +27,12 @@ struct bpfam_inode {
 	uint32_t gid;
 	uint64_t mtime_ns;
 	char *name;        /* "" for the root */
+	uint64_t del_seq;  /* the delete record that unlinked it; 0: linked */
+	uint64_t refs;     /* this host's holds: bpfam_fs_hold() */
 	/* Files: NULL until the size is set.  Only ext[0..nr) is allocated
 	 * (BPFAM_FMAP_BYTES): most files have one extent, not 256. */
 	struct bpfam_fmap *fmap;
-	struct bpfam_inode **children; /* directories, in creation order */
+	struct bpfam_inode **children; /* directories, by inode number */
 	uint32_t nchildren;
 	uint32_t children_cap;
 	struct bpfam_inode *ino_next;  /* hash chains */
@@ -45,12 +47,20 @@ struct bpfam_fs {
 	struct bpfam_inode **by_ino;
 	struct bpfam_inode **by_name;
 	uint64_t buckets;
-	uint64_t ninodes;
-	uint64_t nfiles;
+	uint64_t ninodes;  /* in the tables, unlinked ones included */
+	uint64_t nfiles;   /* linked */
 	uint64_t ndirs;
 	uint64_t max_ino;
 	uint64_t torn_bytes; /* unfinished append found after the log's end */
 	bool behind_log;     /* a logged record failed to apply: no commits */
+	/* Unlinked inodes whose space waits for the reclaim gate, in delete
+	 * order; and how far reclaim records have freed. */
+	struct bpfam_inode **orphans;
+	uint64_t norphans;
+	uint64_t orphans_cap;
+	uint64_t pending_bytes;
+	uint64_t reclaimed_upto;
+	uint64_t reclaimed_bytes; /* freed by reclaim records, in all */
 };
 
 /*
@@ -68,6 +78,15 @@ int bpfam_fs_init(struct bpfam_fs *fs, const char *path,
  */
 int bpfam_fs_mount(struct bpfam_fs *fs, const char *path,
 		   enum bpfam_open_mode mode, struct bpfam_err *err);
+
+/*
+ * Play the whole log of a bpfam_fs_init()ed filesystem, as
+ * bpfam_fs_mount() does.  A host that shares the device joins first
+ * (bpfam_host_join(), whose horizon then holds everything back) and loads
+ * after: a view played before joining could hold files whose space the
+ * primary reclaimed and reused in between, since no slot held it.
+ */
+int bpfam_fs_load(struct bpfam_fs *fs, struct bpfam_err *err);
 
 void bpfam_fs_close(struct bpfam_fs *fs);
 
@@ -95,6 +114,30 @@ struct bpfam_inode *bpfam_fs_inode(const struct bpfam_fs *fs, uint64_t ino);
 struct bpfam_inode *bpfam_fs_lookup(const struct bpfam_fs *fs, uint64_t parent,
 				    const char *name);
 
+/* The first child of @dir whose inode number is at least @ino. */
+uint32_t bpfam_dir_seek(const struct bpfam_inode *dir, uint64_t ino);
+
+/*
+ * This host holds @in (an open file, a mapping, a kernel reference): an
+ * unlinked inode keeps its space, and this host's reclaim horizon stays at
+ * its delete, until the last release.
+ */
+void bpfam_fs_hold(struct bpfam_inode *in);
+void bpfam_fs_release(struct bpfam_inode *in);
+
+/*
+ * This host's reclaim horizon: it will never touch the space of a delete
+ * whose sequence number is below it — the oldest delete it still holds,
+ * or else the first record it has not played.
+ */
+uint64_t bpfam_fs_horizon(const struct bpfam_fs *fs);
+
+/*
+ * Whether the superblock is still the one mounted (magic, UUID and
+ * generation): 0, or -ESTALE naming what changed.
+ */
+int bpfam_fs_check_sb(const struct bpfam_fs *fs, struct bpfam_err *err);
+
 /* Bytes of the data area allocated to files, and free. */
 uint64_t bpfam_fs_bytes_used(const struct bpfam_fs *fs);
 uint64_t bpfam_fs_bytes_free(const struct bpfam_fs *fs);
@@ -115,5 +158,22 @@ int bpfam_fs_set_size(struct bpfam_fs *fs, uint64_t ino, uint64_t size,
 int bpfam_fs_setattr(struct bpfam_fs *fs, uint64_t ino, uint32_t valid,
 		     uint32_t mode, uint32_t uid, uint32_t gid,
 		     uint64_t mtime_ns, struct bpfam_err *err);
+
+/*
+ * unlink (@dir false) or rmdir (@dir true) @name in @parent.  The name goes
+ * at once; a file's space waits for the reclaim gate.  -ENOENT, -ENOTDIR,
+ * -EISDIR, -ENOTEMPTY, -EINVAL, -ENAMETOOLONG, -EROFS, -ENOSPC (log full).
+ */
+int bpfam_fs_delete(struct bpfam_fs *fs, uint64_t parent, const char *name,
+		    bool dir, struct bpfam_err *err);
+
+/*
+ * Free the space of every delete below @gate (bpfam_slots_gate(): no host
+ * can touch it any more), and below this host's own horizon, with one
+ * reclaim record.  1 when space was freed, 0 when nothing was waiting
+ * below the gate, or -errno.
+ */
+int bpfam_fs_reclaim(struct bpfam_fs *fs, uint64_t gate,
+		     struct bpfam_err *err);
 
 #endif /* BPFAM_FS_H */

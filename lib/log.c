@@ -7,6 +7,11 @@
 #include "log.h"
 #include "units.h"
 
+static uint8_t *log_at(const struct bpfam_log *log, uint64_t off)
+{
+	return log->dev->base + log->base + off;
+}
+
 void bpfam_log_init(struct bpfam_log *log, const struct bpfam_device *dev,
 		    const struct bpfam_sb_info *sb)
 {
@@ -15,12 +20,27 @@ void bpfam_log_init(struct bpfam_log *log, const struct bpfam_device *dev,
 	log->size = sb->log_size;
 	log->tail = 0;
 	log->next_seq = 1;
+	log->unsure_off = 0;
+	log->unsure_len = 0;
 }
 
-static uint8_t *log_at(const struct bpfam_log *log, uint64_t off)
+/* Retry the flush of a sealed record that may not be durable. */
+static int settle(struct bpfam_log *log, struct bpfam_err *err)
 {
-	return log->dev->base + log->base + off;
+	int rc;
+
+	if (!bpfam_log_unsure(log))
+		return 0;
+	rc = bpfam_device_flush(log->dev, log_at(log, log->unsure_off),
+				log->unsure_len);
+	if (rc)
+		return bpfam_err(err, EIO,
+				 "%s: metadata changes refused: the log still cannot be flushed (%s)",
+				 log->dev->path, strerror(-rc));
+	log->unsure_len = 0;
+	return 0;
 }
+
 
 int bpfam_log_next(struct bpfam_log *log, struct bpfam_record *r,
 		   struct bpfam_err *err)
@@ -92,6 +112,9 @@ int bpfam_log_append(struct bpfam_log *log, struct bpfam_record *r,
 		return bpfam_err(err, EROFS,
 				 "%s: not opened as the metadata writer",
 				 log->dev->path);
+	rc = settle(log, err);
+	if (rc)
+		return rc;
 	if (len > log->size - log->tail)
 		return bpfam_err(err, ENOSPC,
 				 "%s: metadata log full (%s of %s used); make a new filesystem with a larger --log-size",
@@ -106,13 +129,18 @@ int bpfam_log_append(struct bpfam_log *log, struct bpfam_record *r,
 		goto unsealed;
 	bpfam_record_seal(p);
 	rc = bpfam_device_flush(log->dev, p, sizeof(struct bpfam_rec_hdr));
+	/* Sealed is in the log, durable or not: never reuse its place. */
+	if (rc) {
+		log->unsure_off = log->tail;
+		log->unsure_len = len;
+	}
+	log->tail += len;
+	log->next_seq++;
 	if (rc)
 		return bpfam_err(err, EIO,
 				 "%s: log record %llu may not be durable: %s",
 				 log->dev->path, (unsigned long long)r->seq,
 				 strerror(-rc));
-	log->tail += len;
-	log->next_seq++;
 	return 0;
 unsealed:
 	/* Never sealed, so never a record: leave the tail zeroed. */

@@ -21,6 +21,10 @@ struct bpfam_log {
 	uint64_t size;     /* bytes */
 	uint64_t tail;     /* bytes in use: where the next record goes */
 	uint64_t next_seq; /* sequence number of the next record */
+	/* A sealed record whose flush failed: [unsure_off, +unsure_len) of
+	 * the log.  No append until a flush of it succeeds. */
+	uint64_t unsure_off;
+	uint64_t unsure_len;
 };
 
 /* A cursor at the start of the log described by @sb. */
@@ -49,8 +53,27 @@ int bpfam_log_clear_tail(struct bpfam_log *log);
 /*
  * Append @r at the end (the cursor must be there: play the whole log
  * first), giving it the next sequence number.  -ENOSPC when the log is full.
+ *
+ * -EIO comes in two kinds.  When the body could not be flushed, nothing was
+ * sealed and the log is as it was.  When the seal could not be flushed the
+ * record is in the log, visible here and maybe elsewhere, but perhaps not
+ * durable: the cursor moves past it (its offset and sequence number are
+ * used) and bpfam_log_unsure() is true; every later append first retries
+ * that flush and fails with -EIO until it succeeds.
  */
 int bpfam_log_append(struct bpfam_log *log, struct bpfam_record *r,
 		     struct bpfam_err *err);
+
+/* Whether the last failed append left its record sealed in the log. */
+static inline bool bpfam_log_unsure(const struct bpfam_log *log)
+{
+	return log->unsure_len != 0;
+}
+
+/* Free bytes at the end of the log. */
+static inline uint64_t bpfam_log_room(const struct bpfam_log *log)
+{
+	return log->size - log->tail;
+}
 
 #endif /* BPFAM_LOG_H */

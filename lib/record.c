@@ -29,6 +29,8 @@ static size_t payload_size(const struct bpfam_record *r)
 		return sizeof(struct bpfam_rec_setattr);
 	case BPFAM_REC_DELETE:
 		return sizeof(struct bpfam_rec_delete);
+	case BPFAM_REC_RECLAIM:
+		return sizeof(struct bpfam_rec_reclaim);
 	}
 	return 0;
 }
@@ -49,6 +51,8 @@ const char *bpfam_record_type_name(unsigned int type)
 		return "setattr";
 	case BPFAM_REC_DELETE:
 		return "delete";
+	case BPFAM_REC_RECLAIM:
+		return "reclaim";
 	}
 	return "?";
 }
@@ -59,6 +63,7 @@ static void encode_payload(const struct bpfam_record *r, uint8_t *p)
 	struct bpfam_rec_fmap *fm = (void *)p;
 	struct bpfam_rec_setattr *sa = (void *)p;
 	struct bpfam_rec_delete *del = (void *)p;
+	struct bpfam_rec_reclaim *rc = (void *)p;
 	uint32_t i;
 
 	switch (r->type) {
@@ -96,6 +101,9 @@ static void encode_payload(const struct bpfam_record *r, uint8_t *p)
 		del->ino = htole64(r->del.ino);
 		del->parent = htole64(r->del.parent);
 		break;
+	case BPFAM_REC_RECLAIM:
+		rc->upto = htole64(r->reclaim.upto);
+		break;
 	}
 }
 
@@ -122,6 +130,7 @@ void bpfam_record_encode(const struct bpfam_record *r, void *buf)
 	memset(buf, 0, len);
 	h->seq = htole64(r->seq);
 	h->type = htole16(r->type);
+	h->flags = htole16(r->flags);
 	h->len = htole32((uint32_t)len);
 	encode_payload(r, (uint8_t *)buf + HDR);
 	h->crc = htole32(record_crc(buf, len));
@@ -322,6 +331,25 @@ static int decode_delete(const uint8_t *p, size_t n, const char *where,
 			   n);
 	r->del.ino = le64toh(del->ino);
 	r->del.parent = le64toh(del->parent);
+	if (r->del.ino == BPFAM_ROOT_INO)
+		return BAD("%s: delete of the root directory", where);
+	return 0;
+}
+
+static int decode_reclaim(const uint8_t *p, size_t n, const char *where,
+			  struct bpfam_record *r, struct bpfam_err *err)
+{
+	const struct bpfam_rec_reclaim *rc = (const void *)p;
+
+	if (n < sizeof(*rc))
+		return BAD("%s: reclaim payload is %zu bytes, too short", where,
+			   n);
+	r->reclaim.upto = le64toh(rc->upto);
+	if (rc->rsvd)
+		return BAD("%s: reclaim: reserved bytes not zero", where);
+	if (!r->reclaim.upto || r->reclaim.upto > r->seq)
+		return BAD("%s: reclaim up to %llu: not a record before this one",
+			   where, (unsigned long long)r->reclaim.upto);
 	return 0;
 }
 
@@ -337,8 +365,13 @@ static int decode_payload(const uint8_t *p, size_t n, const char *where,
 		return decode_setattr(p, n, where, r, err);
 	case BPFAM_REC_DELETE:
 		return decode_delete(p, n, where, r, err);
+	case BPFAM_REC_RECLAIM:
+		return decode_reclaim(p, n, where, r, err);
 	}
-	return BAD("%s: unknown record type %u", where, r->type);
+	if (r->flags & BPFAM_REC_F_OPTIONAL)
+		return 0;
+	return BAD("%s: unknown record type %u (made by a newer bpfam?)", where,
+		   r->type);
 }
 
 long bpfam_record_decode(const void *buf, size_t avail, uint64_t seq,
@@ -368,18 +401,19 @@ long bpfam_record_decode(const void *buf, size_t avail, uint64_t seq,
 	memset(r, 0, offsetof(struct bpfam_record, mknod));
 	r->seq = le64toh(h->seq);
 	r->type = le16toh(h->type);
+	r->flags = le16toh(h->flags);
+	r->len = len;
 	if (r->seq != seq)
 		return BAD("%s: record has sequence %llu, expected %llu", where,
 			   (unsigned long long)r->seq,
 			   (unsigned long long)seq);
-	if (h->flags)
-		return BAD("%s: record flags 0x%x unknown", where,
-			   le16toh(h->flags));
+	if (r->flags & ~BPFAM_REC_F_OPTIONAL)
+		return BAD("%s: record flags 0x%x unknown", where, r->flags);
 	rc = decode_payload((const uint8_t *)buf + HDR, len - HDR, where, r,
 			    err);
 	if (rc)
 		return rc;
-	if (bpfam_record_size(r) != len)
+	if (payload_size(r) && bpfam_record_size(r) != len)
 		return BAD("%s: %s record is %u bytes, its contents need %zu",
 			   where, bpfam_record_type_name(r->type), len,
 			   bpfam_record_size(r));

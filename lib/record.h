@@ -15,7 +15,9 @@
 
 struct bpfam_record {
 	uint64_t seq;
-	uint16_t type; /* enum bpfam_rec_type */
+	uint16_t type;  /* enum bpfam_rec_type */
+	uint16_t flags; /* BPFAM_REC_F_* */
+	uint32_t len;   /* encoded length: what decode read */
 	union {
 		struct {
 			uint64_t ino;
@@ -44,6 +46,9 @@ struct bpfam_record {
 			uint64_t ino;
 			uint64_t parent;
 		} del;
+		struct {
+			uint64_t upto;
+		} reclaim;
 	};
 };
 
@@ -68,7 +73,9 @@ bool bpfam_name_valid(const char *name, size_t len);
 
 /*
  * Decode the record at @buf, at most @avail bytes, expected to carry
- * sequence number @seq; @where names it in errors.  Returns its length,
+ * sequence number @seq; @where names it in errors.  A type this version
+ * does not know decodes only when flagged BPFAM_REC_F_OPTIONAL (its
+ * payload is left out; players skip it).  Returns its length,
  * 0 at the end of the log (a zero magic), or -EBADMSG with @err set when
  * the bytes are not a valid record.  Checks everything a record can check
  * alone (lengths, CRC, sequence, type, name, fmap shape and alignment);

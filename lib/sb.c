@@ -14,11 +14,6 @@
 
 _Static_assert(sizeof(struct bpfam_sb) == BPFAM_SB_SIZE,
 	       "superblock must fill BPFAM_SB_SIZE exactly");
-_Static_assert(sizeof(struct bpfam_slot) == BPFAM_SLOT_SIZE,
-	       "slot must fill BPFAM_SLOT_SIZE exactly");
-_Static_assert(BPFAM_SLOTS_OFF + BPFAM_SLOTS_NR * BPFAM_SLOT_SIZE <=
-		       BPFAM_LOG_OFF,
-	       "slots must end before the log");
 
 #define SB_CRC_LEN offsetof(struct bpfam_sb, crc)
 
@@ -33,6 +28,7 @@ void bpfam_sb_encode(const struct bpfam_sb_info *sb, struct bpfam_sb *out)
 	out->incompat = htole64(sb->incompat);
 	out->compat = htole64(sb->compat);
 	memcpy(out->uuid, sb->uuid, 16);
+	out->generation = htole64(sb->generation);
 	out->alloc_unit = htole64(sb->alloc_unit);
 	out->log_off = htole64(sb->log_off);
 	out->log_size = htole64(sb->log_size);
@@ -71,6 +67,7 @@ static void decode_fields(const struct bpfam_sb *in, struct bpfam_sb_info *sb)
 	sb->incompat = le64toh(in->incompat);
 	sb->compat = le64toh(in->compat);
 	memcpy(sb->uuid, in->uuid, 16);
+	sb->generation = le64toh(in->generation);
 	sb->alloc_unit = le64toh(in->alloc_unit);
 	sb->log_off = le64toh(in->log_off);
 	sb->log_size = le64toh(in->log_size);
@@ -101,6 +98,9 @@ static int check_fields(const struct bpfam_sb *in,
 	if (le32toh(in->sb_size) != BPFAM_SB_SIZE)
 		return BAD("%s: superblock: sb_size %u, expected %u", name,
 			   le32toh(in->sb_size), BPFAM_SB_SIZE);
+	if (!(sb->incompat & BPFAM_INCOMPAT_RECLAIM))
+		return BAD("%s: superblock: the reclaim feature bit is not set; every version 2 filesystem has it",
+			   name);
 	if (sb->incompat & ~BPFAM_INCOMPAT_KNOWN)
 		return bpfam_err(err, EPROTONOSUPPORT,
 				 "%s: superblock: unknown incompatible features 0x%llx; upgrade bpfam",
@@ -158,6 +158,10 @@ int bpfam_sb_decode(const struct bpfam_sb *in, uint64_t dev_size,
 {
 	uint32_t want, got;
 
+	if (le64toh(in->magic) == BPFAM_SB_FENCE_MAGIC)
+		return bpfam_err(err, ESTALE,
+				 "%s: fenced by 'bpfam mkfs --force' (it waits for mounted hosts to let go, or stopped before formatting); run it again",
+				 name);
 	if (le64toh(in->magic) != BPFAM_SB_MAGIC)
 		return bpfam_err(err, ENODATA,
 				 "%s: no bpfam filesystem (superblock magic not found); create one with 'bpfam mkfs %s'",
@@ -167,6 +171,10 @@ int bpfam_sb_decode(const struct bpfam_sb *in, uint64_t dev_size,
 		return bpfam_err(err, EPROTONOSUPPORT,
 				 "%s: format version %u is newer than this bpfam supports (%u); upgrade bpfam",
 				 name, sb->version, BPFAM_VERSION);
+	if (sb->version == 1)
+		return bpfam_err(err, EPROTONOSUPPORT,
+				 "%s: format version 1 (no host slots, no delete): copy the files off with the bpfam that made it, then 'bpfam mkfs --force %s'",
+				 name, name);
 	if (sb->version != BPFAM_VERSION)
 		return BAD("%s: superblock: format version %u is invalid",
 			   name, sb->version);
@@ -186,6 +194,20 @@ int bpfam_sb_read(const struct bpfam_device *dev, struct bpfam_sb_info *sb,
 	/* Decode a private copy: another host may rewrite it under us. */
 	bpfam_device_invalidate(dev, dev->base, sizeof(copy));
 	memcpy(&copy, dev->base, sizeof(copy));
+	return bpfam_sb_decode(&copy, dev->size, dev->path, sb, err);
+}
+
+int bpfam_sb_read_fenced(const struct bpfam_device *dev,
+			 struct bpfam_sb_info *sb, bool *fenced,
+			 struct bpfam_err *err)
+{
+	struct bpfam_sb copy;
+
+	bpfam_device_invalidate(dev, dev->base, sizeof(copy));
+	memcpy(&copy, dev->base, sizeof(copy));
+	*fenced = le64toh(copy.magic) == BPFAM_SB_FENCE_MAGIC;
+	if (*fenced)
+		copy.magic = htole64(BPFAM_SB_MAGIC);
 	return bpfam_sb_decode(&copy, dev->size, dev->path, sb, err);
 }
 
@@ -222,6 +244,8 @@ int bpfam_sb_init(struct bpfam_sb_info *sb, const struct bpfam_device *dev,
 				 bpfam_fmt_size(log_size, a), dev->path);
 	memset(sb, 0, sizeof(*sb));
 	sb->version = BPFAM_VERSION;
+	sb->incompat = BPFAM_INCOMPAT_RECLAIM;
+	sb->generation = 1;
 	uuid_generate(sb->uuid);
 	sb->alloc_unit = BPFAM_ALLOC_UNIT;
 	sb->log_off = BPFAM_LOG_OFF;

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * bpfam on-media format, version 1.  docs/format.md is the prose and the
+ * bpfam on-media format, version 2.  docs/format.md is the prose and the
  * diagram; this header is the byte layout.  Everything on the media is
  * little-endian; lib/sb.c and lib/record.c are the only places that encode
  * and decode it.
  *
  *   0            superblock (BPFAM_SB_SIZE bytes, CRC32C)
- *   64 KiB       host slots: per-host "played up to" sequence numbers
+ *   64 KiB       host slots: who is mounted, heartbeats, reclaim horizons
  *   2 MiB        metadata log: checksummed records, append-only
  *   data_off     file data, allocated in 2 MiB units
  */
@@ -18,11 +18,13 @@
 #include "bpfam/fmap.h"
 
 #define BPFAM_SB_MAGIC    0x314d414650425342ULL /* "BSBPFAM1" read LE */
-#define BPFAM_VERSION     1
+/* What mkfs --force leaves in `magic` while it waits for hosts to let go. */
+#define BPFAM_SB_FENCE_MAGIC 0x464d414650425342ULL /* "BSBPFAMF" read LE */
+#define BPFAM_VERSION     2
 #define BPFAM_SB_SIZE     4096
 #define BPFAM_SLOTS_OFF   (64ULL << 10)
-#define BPFAM_SLOTS_NR    1024
-#define BPFAM_SLOT_SIZE   64
+#define BPFAM_SLOTS_NR    256
+#define BPFAM_SLOT_SIZE   512
 #define BPFAM_LOG_OFF     BPFAM_ALLOC_UNIT
 #define BPFAM_MIN_LOG     BPFAM_ALLOC_UNIT
 #define BPFAM_MAX_LOG     (1ULL << 40)
@@ -34,8 +36,14 @@
 #define BPFAM_HOSTNAME_MAX 64
 #define BPFAM_ROOT_INO    1
 
-/* Feature bits: a reader refuses any incompat bit it does not know. */
-#define BPFAM_INCOMPAT_KNOWN 0ULL
+/*
+ * Feature bits: a reader refuses any incompat bit it does not know.
+ * RECLAIM: files are deleted and their space reused once every host's
+ * reclaim horizon has passed the delete; a host that ignored the horizons
+ * could touch reused memory, so it must not mount at all.
+ */
+#define BPFAM_INCOMPAT_RECLAIM (1ULL << 0)
+#define BPFAM_INCOMPAT_KNOWN BPFAM_INCOMPAT_RECLAIM
 #define BPFAM_COMPAT_KNOWN   0ULL
 
 struct bpfam_sb_dev {
@@ -51,6 +59,7 @@ struct bpfam_sb {
 	__le64 incompat;        /* BPFAM_INCOMPAT_* */
 	__le64 compat;          /* BPFAM_COMPAT_* */
 	__u8 uuid[16];          /* filesystem UUID */
+	__le64 generation;      /* +1 at every mkfs of this device */
 	__le64 alloc_unit;      /* BPFAM_ALLOC_UNIT */
 	__le64 log_off;         /* byte offset of the log on device 0 */
 	__le64 log_size;        /* bytes, multiple of alloc_unit */
@@ -64,17 +73,53 @@ struct bpfam_sb {
 	__le32 ndevs;           /* devices in devs[], 1 in version 1 */
 	__le32 rsvd0;
 	struct bpfam_sb_dev devs[BPFAM_MAX_DEVS];
-	__u8 rsvd1[3644];       /* zero */
+	__u8 rsvd1[3636];       /* zero */
 	__le32 crc;             /* CRC32C of bytes [0, sb_size - 4) */
 };
 
-/* Per-host log progress (reserved in v1: mkfs zeroes it, readers ignore). */
+/*
+ * Host slots.  A mounted host owns one slot and rewrites it every heartbeat
+ * period; a checker calls it live when `heartbeat` moves between two reads
+ * (no host compares clocks with another).  `horizon` is the reclaim gate:
+ * the host will never again touch space freed by a delete whose sequence
+ * number is below it.  The CRC covers the owner's part; `evicted` is the
+ * one word other hosts write (bpfam host evict), one aligned 8-byte store.
+ */
+#define BPFAM_SLOT_MAGIC 0x544f4c534d414642ULL /* "BFAMSLOT" read LE */
+#define BPFAM_MOUNT_MAX  256
+
+enum bpfam_host_role {
+	BPFAM_ROLE_PRIMARY = 1, /* the metadata writer */
+	BPFAM_ROLE_CLIENT = 2,  /* plays the log, reads and writes data */
+	BPFAM_ROLE_RECOVER = 3, /* read-only, stopped before a bad record */
+};
+
+enum bpfam_host_state {
+	BPFAM_HOST_LIVE = 1,
+	BPFAM_HOST_FENCED = 2, /* saw a fence or its eviction; touches nothing */
+};
+
 struct bpfam_slot {
+	__le64 magic;          /* BPFAM_SLOT_MAGIC in use, 0 free */
+	__u8 fs_uuid[16];      /* the filesystem it joined ... */
+	__le64 generation;     /* ... and that filesystem's generation */
 	__u8 host_id[16];
-	__le64 played_seq;
-	__le64 time;
-	__u8 rsvd[28];
-	__le32 crc;
+	__le64 incarnation;    /* random per mount: tells a slot reused */
+	__le32 role;           /* enum bpfam_host_role */
+	__le32 state;          /* enum bpfam_host_state */
+	__le64 heartbeat;      /* counter, +1 per period */
+	__le32 period_ms;      /* heartbeat period */
+	__le32 pid;            /* of the daemon, on its own machine */
+	__le64 played_seq;     /* last record played */
+	__le64 horizon;        /* see above */
+	__le64 stuck_seq;      /* record it cannot play; 0 while following */
+	__le64 joined;         /* mount time, seconds since the epoch */
+	char name[BPFAM_HOSTNAME_MAX];   /* hostname, NUL padded */
+	char mountpoint[BPFAM_MOUNT_MAX]; /* NUL padded, may be cut */
+	__u8 rsvd[60];         /* zero */
+	__le32 crc;            /* CRC32C of bytes [0, offsetof(crc)) */
+	__le64 evicted;        /* written by others: the incarnation evicted */
+	__u8 rsvd2[8];         /* zero */
 };
 
 /*
@@ -83,6 +128,13 @@ struct bpfam_slot {
  * and increases by one each record, so a reader that stops at a record whose
  * magic, length, sequence or CRC is wrong has found the end of the log (or a
  * torn tail, when bytes follow that are not zero).
+ *
+ * Adding a record type (the rule every later format change follows): a
+ * type that a host which does not know it can skip without risk (it only
+ * adds information) sets BPFAM_REC_F_OPTIONAL and needs nothing else; any
+ * other type comes with a new incompat bit in the superblock, set when the
+ * filesystem first uses it, so that older hosts refuse to mount instead of
+ * misreading it.  Type numbers are never reused.
  */
 #define BPFAM_REC_MAGIC 0x52504642U /* "BFPR" read LE */
 #define BPFAM_REC_ALIGN 8
@@ -92,15 +144,19 @@ enum bpfam_rec_type {
 	BPFAM_REC_MKNOD = 1,   /* a new file or directory, empty */
 	BPFAM_REC_FMAP = 2,    /* a file's size and extents, set once */
 	BPFAM_REC_SETATTR = 3, /* mode, owner, times */
-	BPFAM_REC_DELETE = 4,  /* reserved: unlink/rmdir (later format use) */
+	BPFAM_REC_DELETE = 4,  /* unlink/rmdir: the name goes, space waits */
+	BPFAM_REC_RECLAIM = 5, /* space of deletes below `upto` is free again */
 };
+
+/* Record header flags. */
+#define BPFAM_REC_F_OPTIONAL (1U << 0) /* a reader may skip an unknown type */
 
 struct bpfam_rec_hdr {
 	__le32 magic;  /* BPFAM_REC_MAGIC */
 	__le32 crc;    /* CRC32C of header (crc = 0) and payload */
 	__le64 seq;
 	__le16 type;   /* enum bpfam_rec_type */
-	__le16 flags;  /* zero */
+	__le16 flags;  /* BPFAM_REC_F_* */
 	__le32 len;    /* bytes including this header, multiple of 8 */
 };
 
@@ -149,7 +205,12 @@ struct bpfam_rec_setattr {
 
 struct bpfam_rec_delete {
 	__le64 ino;
-	__le64 parent;
+	__le64 parent; /* the directory it is removed from */
+};
+
+struct bpfam_rec_reclaim {
+	__le64 upto;   /* deletes with seq < upto: their space is free */
+	__le64 rsvd;   /* zero */
 };
 
 #endif /* BPFAM_FORMAT_H */

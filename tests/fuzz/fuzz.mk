@@ -3,7 +3,7 @@
 # make test runs it briefly from the seeds in tests/fuzz/seeds/ as a smoke.
 FUZZ_SECONDS ?= 60
 FUZZ_BIN     := $(BUILD)/fuzz/fuzz_decode
-FUZZ_LIBSRC  := lib/crc.c lib/err.c lib/record.c lib/sb.c lib/units.c lib/host.c lib/device.c
+FUZZ_LIBSRC  := $(LIB_SRC)
 
 $(FUZZ_BIN): tests/fuzz/fuzz_decode.c $(FUZZ_LIBSRC)
 	@mkdir -p $(dir $@)

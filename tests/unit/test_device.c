@@ -162,6 +162,39 @@ static void second_writer(void **state)
 	testdev_remove(path);
 }
 
+/* mkfs (FORMAT) and a mounted host (RDWR, WRITER) exclude each other. */
+static void mount_lock(void **state)
+{
+	const char *path = testdev_create(64 * MIB);
+	struct bpfam_device rw, f, ro;
+	struct bpfam_err err;
+
+	(void)state;
+	assert_int_equal(bpfam_device_open(&rw, path, BPFAM_OPEN_RDWR, &err),
+			 0);
+	refused(path, BPFAM_OPEN_FORMAT, EBUSY,
+		"in use by a mounted bpfamd on this machine");
+	bpfam_device_close(&rw);
+	assert_int_equal(bpfam_device_open(&rw, path, BPFAM_OPEN_WRITER, &err),
+			 0);
+	refused(path, BPFAM_OPEN_FORMAT, EBUSY, "in use by another bpfam writer");
+	bpfam_device_close(&rw);
+	assert_int_equal(bpfam_device_open(&f, path, BPFAM_OPEN_FORMAT, &err),
+			 0);
+	assert_true(f.writer);
+	refused(path, BPFAM_OPEN_RDWR, EBUSY, "being formatted by 'bpfam mkfs'");
+	refused(path, BPFAM_OPEN_FORMAT, EBUSY, "in use by another bpfam writer");
+	/* A reader takes no lock: bpfam hosts and fsck work next to mkfs. */
+	assert_int_equal(bpfam_device_open(&ro, path, BPFAM_OPEN_RDONLY, &err),
+			 0);
+	bpfam_device_close(&ro);
+	bpfam_device_close(&f);
+	assert_int_equal(bpfam_device_open(&rw, path, BPFAM_OPEN_RDWR, &err),
+			 0);
+	bpfam_device_close(&rw);
+	testdev_remove(path);
+}
+
 static void path_too_long(void **state)
 {
 	char path[PATH_MAX + 16];
@@ -187,6 +220,7 @@ int main(void)
 		cmocka_unit_test(char_device_not_devdax),
 		cmocka_unit_test(block_device),
 		cmocka_unit_test(second_writer),
+		cmocka_unit_test(mount_lock),
 		cmocka_unit_test(path_too_long),
 	};
 

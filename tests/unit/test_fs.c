@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The namespace: writer operations, replay, and what playing refuses. */
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -34,7 +35,7 @@ static int setup(void **state)
 
 	assert_non_null(d);
 	d->path = testdev_mkfs(DEV_SIZE, BPFAM_MIN_LOG);
-	testdev_mount(&d->fs, d->path);
+	testdev_mount(&d->fs, d->path, BPFAM_OPEN_WRITER);
 	d->dir = make(d, BPFAM_ROOT_INO, "dir", S_IFDIR | 0755);
 	d->file = make(d, BPFAM_ROOT_INO, "file", S_IFREG | 0644);
 	assert_int_equal(
@@ -71,7 +72,7 @@ static void remount_replays(void **state)
 	       BPFAM_FMAP_BYTES(2));
 	bpfam_fs_close(&d->fs);
 
-	testdev_mount(&d->fs, d->path);
+	testdev_mount(&d->fs, d->path, BPFAM_OPEN_WRITER);
 	assert_int_equal(d->fs.nfiles, 2);
 	assert_int_equal(d->fs.ndirs, 2);
 	assert_int_equal(d->fs.log.next_seq, 7);
@@ -276,7 +277,7 @@ static void names_checked(void **state)
 		   EINVAL, &d->err, "only files and directories");
 }
 
-static void setattr_and_delete(void **state)
+static void setattr_refusals(void **state)
 {
 	struct fsdev *d = *state;
 	struct bpfam_record r;
@@ -290,11 +291,516 @@ static void setattr_and_delete(void **state)
 	r.setattr.ino = 999;
 	r.setattr.valid = BPFAM_ATTR_UID;
 	play_rejects(d, &r, "inode 999 does not exist");
+}
+
+/* ---- delete and reclaim ------------------------------------------------- */
+
+#define ROOT BPFAM_ROOT_INO
+
+static uint64_t sized(struct fsdev *d, const char *name, uint64_t size)
+{
+	uint64_t ino = new_file(d, name);
+
+	if (bpfam_fs_set_size(&d->fs, ino, size, 0, 0, &d->err))
+		fail_msg("size %s: %s", name, d->err.msg);
+	return ino;
+}
+
+/* unlink (@dir false) or rmdir @name: the delete record's sequence number. */
+static uint64_t del(struct fsdev *d, uint64_t parent, const char *name,
+		    bool dir)
+{
+	uint64_t seq = d->fs.log.next_seq;
+
+	if (bpfam_fs_delete(&d->fs, parent, name, dir, &d->err))
+		fail_msg("delete %s: %s", name, d->err.msg);
+	assert_int_equal(d->fs.log.next_seq, seq + 1);
+	return seq;
+}
+
+static void delete_refused(struct fsdev *d, uint64_t parent, const char *name,
+			   bool dir, int code, const char *text)
+{
+	uint64_t seq = d->fs.log.next_seq;
+
+	assert_err(bpfam_fs_delete(&d->fs, parent, name, dir, &d->err), code,
+		   &d->err, text);
+	assert_int_equal(d->fs.log.next_seq, seq);
+}
+
+static void delete_refusals(void **state)
+{
+	struct fsdev *d = *state;
+	char longname[BPFAM_NAME_MAX + 2];
+	struct bpfam_fs client;
+	struct bpfam_err err;
+
+	make(d, d->dir, "x", S_IFREG | 0644);
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	delete_refused(d, ROOT, "nope", false, ENOENT,
+		       "'nope': no such file or directory");
+	delete_refused(d, 999, "x", false, ENOENT,
+		       "directory inode 999: no such inode");
+	delete_refused(d, d->file, "x", false, ENOTDIR,
+		       "'file': not a directory");
+	delete_refused(d, ROOT, "file", true, ENOTDIR,
+		       "'file': not a directory");
+	delete_refused(d, ROOT, "dir", false, EISDIR, "'dir': is a directory");
+	delete_refused(d, ROOT, "dir", true, ENOTEMPTY,
+		       "'dir': directory not empty");
+	delete_refused(d, ROOT, longname, false, ENAMETOOLONG,
+		       "name longer than 255 bytes");
+	delete_refused(d, ROOT, ".", true, EINVAL, "'.': cannot remove");
+	delete_refused(d, d->dir, "..", true, ENOTEMPTY, "'..': cannot remove");
+	assert_non_null(bpfam_fs_lookup(&d->fs, ROOT, "file"));
+	assert_non_null(bpfam_fs_lookup(&d->fs, d->dir, "x"));
+
+	/* A client plays the log; only the primary writes it. */
+	testdev_mount(&client, d->path, BPFAM_OPEN_RDWR);
+	assert_err(bpfam_fs_delete(&client, ROOT, "file", false, &err), EROFS,
+		   &err, "not opened as the metadata writer");
+	assert_non_null(bpfam_fs_lookup(&client, ROOT, "file"));
+	assert_int_equal(client.norphans, 0);
+	bpfam_fs_close(&client);
+}
+
+static void delete_unlinks_name(void **state)
+{
+	struct fsdev *d = *state;
+	struct bpfam_inode *root = bpfam_fs_inode(&d->fs, ROOT), *in;
+	uint64_t free_before = bpfam_fs_bytes_free(&d->fs), seq, ino;
+	struct bpfam_record r;
+
+	assert_int_equal(root->nchildren, 2);
+	seq = del(d, ROOT, "file", false);
+	assert_null(bpfam_fs_lookup(&d->fs, ROOT, "file"));
+	assert_int_equal(root->nchildren, 1);
+	assert_int_equal(root->children[0]->ino, d->dir);
+	/* Reachable by number, for the hosts that hold it, until reclaimed. */
+	in = bpfam_fs_inode(&d->fs, d->file);
+	assert_non_null(in);
+	assert_int_equal(in->del_seq, seq);
+	assert_non_null(in->fmap);
+	assert_int_equal(d->fs.nfiles, 0);
+	assert_int_equal(d->fs.norphans, 1);
+	assert_int_equal(d->fs.pending_bytes, 6 * MIB);
+	assert_int_equal(bpfam_fs_bytes_free(&d->fs), free_before);
+
+	/* The name is free again, for a new inode. */
+	ino = new_file(d, "file");
+	assert_int_not_equal(ino, d->file);
+	assert_ptr_equal(bpfam_fs_lookup(&d->fs, ROOT, "file"),
+			 bpfam_fs_inode(&d->fs, ino));
+	assert_int_equal(d->fs.nfiles, 1);
+
+	seq = del(d, ROOT, "dir", true);
+	assert_null(bpfam_fs_lookup(&d->fs, ROOT, "dir"));
+	assert_int_equal(bpfam_fs_inode(&d->fs, d->dir)->del_seq, seq);
+	assert_int_equal(d->fs.ndirs, 1);
+	assert_int_equal(root->nchildren, 1);
+	assert_int_equal(root->children[0]->ino, ino);
+
+	/* Nothing is made in, or removed from, a deleted directory. */
+	assert_err(bpfam_fs_mknod(&d->fs, d->dir, "x", S_IFDIR | 0755, 0, 0,
+				  &in, &d->err),
+		   ENOENT, &d->err, "directory inode 2: no such inode");
+	mknod_record(d, &r, d->fs.max_ino + 1, d->dir, "x");
+	play_rejects(d, &r, "parent 2 of 'x' is not a directory");
+	delete_refused(d, d->dir, "x", false, ENOENT,
+		       "directory inode 2: no such inode");
+}
+
+/* Until a reclaim record, deleted space is not the allocator's to give. */
+static void deleted_space_waits_for_reclaim(void **state)
+{
+	struct fsdev *d = *state;
+	struct bpfam_extent old = bpfam_fs_inode(&d->fs, d->file)->fmap->ext[0];
+	const struct bpfam_fmap *m;
+	uint64_t ino;
+
+	sized(d, "fill", bpfam_fs_bytes_free(&d->fs));
+	assert_int_equal(bpfam_fs_bytes_free(&d->fs), 0);
+	del(d, ROOT, "file", false);
+	assert_int_equal(bpfam_fs_bytes_free(&d->fs), 0);
+	assert_int_equal(d->fs.pending_bytes, 6 * MIB);
+	ino = new_file(d, "new");
+	assert_err(bpfam_fs_set_size(&d->fs, ino, UNIT, 0, 0, &d->err), ENOSPC,
+		   &d->err, "'new': no room for 2 MiB");
+
+	assert_int_equal(bpfam_fs_reclaim(&d->fs, UINT64_MAX, &d->err), 1);
+	assert_null(bpfam_fs_inode(&d->fs, d->file));
+	assert_int_equal(bpfam_fs_bytes_free(&d->fs), 6 * MIB);
+	assert_int_equal(d->fs.pending_bytes, 0);
+	assert_int_equal(d->fs.reclaimed_bytes, 6 * MIB);
+	assert_int_equal(bpfam_fs_set_size(&d->fs, ino, 6 * MIB, 0, 0, &d->err),
+			 0);
+	m = bpfam_fs_inode(&d->fs, ino)->fmap;
+	assert_int_equal(m->nr, 1);
+	assert_int_equal(m->ext[0].dev_off, old.dev_off);
+	assert_int_equal(bpfam_fs_bytes_free(&d->fs), 0);
+}
+
+static void horizon_follows_holds(void **state)
+{
+	struct fsdev *d = *state;
+	struct bpfam_inode *a = bpfam_fs_inode(&d->fs, d->file), *b;
+	uint64_t sa, sb;
+
+	assert_int_equal(bpfam_fs_horizon(&d->fs), d->fs.log.next_seq);
+	b = bpfam_fs_inode(&d->fs, sized(d, "b", UNIT));
+	bpfam_fs_hold(a);
+	bpfam_fs_hold(a);
+	bpfam_fs_hold(b);
+	/* Holding a linked file holds nothing back. */
+	assert_int_equal(bpfam_fs_horizon(&d->fs), d->fs.log.next_seq);
+	sa = del(d, ROOT, "file", false);
+	sb = del(d, ROOT, "b", false);
+	assert_int_equal(bpfam_fs_horizon(&d->fs), sa);
+	bpfam_fs_release(a);
+	assert_int_equal(bpfam_fs_horizon(&d->fs), sa);
+	bpfam_fs_release(a);
+	assert_int_equal(bpfam_fs_horizon(&d->fs), sb);
+	bpfam_fs_release(b);
+	/* Unheld orphans wait for the gate, not for this host. */
+	assert_int_equal(d->fs.norphans, 2);
+	assert_int_equal(bpfam_fs_horizon(&d->fs), d->fs.log.next_seq);
+	bpfam_fs_release(b);
+	assert_int_equal(b->refs, 0);
+}
+
+/* A host that has not played everything holds back at what it has not. */
+static void horizon_of_client_behind(void **state)
+{
+	struct fsdev *d = *state;
+	struct bpfam_fs client;
+	struct bpfam_err err;
+	uint64_t seen;
+
+	testdev_mount(&client, d->path, BPFAM_OPEN_RDWR);
+	seen = client.log.next_seq;
+	assert_int_equal(bpfam_fs_horizon(&client), seen);
+	del(d, ROOT, "file", false);
+	new_file(d, "later");
+	assert_int_equal(bpfam_fs_horizon(&client), seen);
+	assert_int_equal(bpfam_fs_refresh(&client, NULL, &err), 0);
+	assert_int_equal(bpfam_fs_horizon(&client), d->fs.log.next_seq);
+	bpfam_fs_close(&client);
+}
+
+static void reclaim_frees_below_gate(void **state)
+{
+	struct fsdev *d = *state;
+	uint64_t free0 = bpfam_fs_bytes_free(&d->fs);
+	uint64_t b = sized(d, "b", 2 * UNIT), sa, sb, seq;
+
+	free0 -= 2 * UNIT;
+	assert_int_equal(bpfam_fs_reclaim(&d->fs, UINT64_MAX, &d->err), 0);
+	sa = del(d, ROOT, "file", false);
+	sb = del(d, ROOT, "b", false);
+	seq = d->fs.log.next_seq;
+	/* No delete below the gate: no record, nothing freed. */
+	assert_int_equal(bpfam_fs_reclaim(&d->fs, sa, &d->err), 0);
+	assert_int_equal(bpfam_fs_reclaim(&d->fs, 1, &d->err), 0);
+	assert_int_equal(d->fs.log.next_seq, seq);
+	assert_int_equal(bpfam_fs_bytes_free(&d->fs), free0);
+
+	/* The first delete only. */
+	assert_int_equal(bpfam_fs_reclaim(&d->fs, sb, &d->err), 1);
+	assert_int_equal(d->fs.log.next_seq, seq + 1);
+	assert_int_equal(d->fs.reclaimed_upto, sb);
+	assert_null(bpfam_fs_inode(&d->fs, d->file));
+	assert_int_equal(bpfam_fs_inode(&d->fs, b)->del_seq, sb);
+	assert_int_equal(d->fs.norphans, 1);
+	assert_int_equal(d->fs.pending_bytes, 2 * UNIT);
+	assert_int_equal(bpfam_fs_bytes_free(&d->fs), free0 + 6 * MIB);
+	assert_int_equal(bpfam_fs_reclaim(&d->fs, sb, &d->err), 0);
+
+	/* A gate past the log's end frees up to it. */
+	assert_int_equal(bpfam_fs_reclaim(&d->fs, UINT64_MAX, &d->err), 1);
+	assert_int_equal(d->fs.reclaimed_upto, seq + 1);
+	assert_null(bpfam_fs_inode(&d->fs, b));
+	assert_int_equal(d->fs.norphans, 0);
+	assert_int_equal(d->fs.pending_bytes, 0);
+	assert_int_equal(d->fs.reclaimed_bytes, 10 * MIB);
+	assert_int_equal(d->fs.ninodes, 2);
+	assert_int_equal(bpfam_fs_bytes_free(&d->fs), free0 + 10 * MIB);
+}
+
+/* The primary's own holds count too: it never logs what it cannot play. */
+static void reclaim_spares_what_primary_holds(void **state)
+{
+	struct fsdev *d = *state;
+	struct bpfam_inode *in = bpfam_fs_inode(&d->fs, d->file);
+	uint64_t seq;
+
+	bpfam_fs_hold(in);
+	del(d, ROOT, "file", false);
+	seq = d->fs.log.next_seq;
+	assert_int_equal(bpfam_fs_reclaim(&d->fs, UINT64_MAX, &d->err), 0);
+	assert_int_equal(d->fs.log.next_seq, seq);
+	assert_ptr_equal(bpfam_fs_inode(&d->fs, d->file), in);
+	bpfam_fs_release(in);
+	assert_int_equal(bpfam_fs_reclaim(&d->fs, UINT64_MAX, &d->err), 1);
+	assert_null(bpfam_fs_inode(&d->fs, d->file));
+	new_file(d, "after"); /* commits still work */
+}
+
+#define MAX_SNAP_INO 16
+
+/* What a mount must rebuild from the log alone. */
+struct snapshot {
+	uint64_t free, used, pending, reclaimed_upto, reclaimed_bytes;
+	uint64_t norphans, ninodes, nfiles, ndirs, max_ino, next_seq;
+	struct {
+		bool present;
+		uint64_t del_seq, parent, dev_off;
+		char name[16];
+	} in[MAX_SNAP_INO];
+};
+
+static void snapshot(const struct bpfam_fs *fs, struct snapshot *s)
+{
+	const struct bpfam_inode *in;
+	uint64_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->free = bpfam_fs_bytes_free(fs);
+	s->used = bpfam_fs_bytes_used(fs);
+	s->pending = fs->pending_bytes;
+	s->reclaimed_upto = fs->reclaimed_upto;
+	s->reclaimed_bytes = fs->reclaimed_bytes;
+	s->norphans = fs->norphans;
+	s->ninodes = fs->ninodes;
+	s->nfiles = fs->nfiles;
+	s->ndirs = fs->ndirs;
+	s->max_ino = fs->max_ino;
+	s->next_seq = fs->log.next_seq;
+	assert_true(fs->max_ino < MAX_SNAP_INO);
+	for (i = 1; i <= fs->max_ino; i++) {
+		in = bpfam_fs_inode(fs, i);
+		if (!in)
+			continue;
+		s->in[i].present = true;
+		s->in[i].del_seq = in->del_seq;
+		s->in[i].parent = in->parent;
+		s->in[i].dev_off = in->fmap ? in->fmap->ext[0].dev_off : 0;
+		snprintf(s->in[i].name, sizeof(s->in[i].name), "%s", in->name);
+	}
+}
+
+static void remount_replays_deletes(void **state)
+{
+	struct fsdev *d = *state;
+	struct snapshot before, after;
+
+	sized(d, "a", UNIT);
+	sized(d, "b", 2 * UNIT);
+	make(d, d->dir, "sub", S_IFDIR | 0755);
+	del(d, ROOT, "file", false);
+	del(d, ROOT, "a", false);
+	assert_int_equal(bpfam_fs_reclaim(&d->fs, UINT64_MAX, &d->err), 1);
+	del(d, ROOT, "b", false);
+	del(d, d->dir, "sub", true);
+	sized(d, "file", UNIT); /* a name used again */
+	snapshot(&d->fs, &before);
+	assert_int_equal(before.norphans, 2);
+	assert_int_equal(before.pending, 2 * UNIT);
+	assert_int_equal(before.reclaimed_bytes, 8 * MIB);
+	bpfam_fs_close(&d->fs);
+
+	testdev_mount(&d->fs, d->path, BPFAM_OPEN_WRITER);
+	snapshot(&d->fs, &after);
+	assert_memory_equal(&before, &after, sizeof(before));
+	/* And a client, which cannot write, reaches the same state too. */
+	bpfam_fs_close(&d->fs);
+	testdev_mount(&d->fs, d->path, BPFAM_OPEN_RDONLY);
+	snapshot(&d->fs, &after);
+	assert_memory_equal(&before, &after, sizeof(before));
+}
+
+/*
+ * A reclaim record for a file this host still holds means it was evicted
+ * while alive: refused with -ESTALE, and the record stays unplayed.
+ */
+static void client_holding_reclaimed_file(void **state)
+{
+	struct fsdev *d = *state;
+	struct bpfam_fs client;
+	struct bpfam_inode *in;
+	struct bpfam_err err;
+	uint64_t played, seq, free0;
+
+	testdev_mount(&client, d->path, BPFAM_OPEN_RDWR);
+	in = bpfam_fs_inode(&client, d->file);
+	bpfam_fs_hold(in);
+	del(d, ROOT, "file", false);
+	assert_int_equal(bpfam_fs_refresh(&client, &played, &err), 0);
+	assert_int_equal(played, 1);
+	assert_int_equal(bpfam_fs_horizon(&client), in->del_seq);
+
+	seq = d->fs.log.next_seq;
+	assert_int_equal(bpfam_fs_reclaim(&d->fs, UINT64_MAX, &d->err), 1);
+	free0 = bpfam_fs_bytes_free(&client);
+	assert_err(bpfam_fs_refresh(&client, &played, &err), ESTALE, &err,
+		   "reclaims the space of 'file' (inode 3), which this host still holds: this host was evicted");
+	assert_int_equal(played, 0);
+	assert_int_equal(client.log.next_seq, seq);
+	assert_ptr_equal(bpfam_fs_inode(&client, d->file), in);
+	assert_int_equal(client.norphans, 1);
+	assert_int_equal(bpfam_fs_bytes_free(&client), free0);
+
+	bpfam_fs_release(in);
+	assert_int_equal(bpfam_fs_refresh(&client, &played, &err), 0);
+	assert_int_equal(played, 1);
+	assert_null(bpfam_fs_inode(&client, d->file));
+	assert_int_equal(bpfam_fs_bytes_free(&client),
+			 bpfam_fs_bytes_free(&d->fs));
+	bpfam_fs_close(&client);
+}
+
+static void play_delete_reclaim_rejects(void **state)
+{
+	struct fsdev *d = *state;
+	struct bpfam_record r;
+
+	make(d, d->dir, "x", S_IFREG | 0644);
+	next_record(d, &r, BPFAM_REC_DELETE);
+	r.del.ino = 999;
+	r.del.parent = ROOT;
+	play_rejects(d, &r, "inode 999 is not a linked file or directory");
+	r.del.ino = ROOT;
+	play_rejects(d, &r, "inode 1 is not a linked file or directory");
+	r.del.ino = d->file;
+	r.del.parent = d->dir;
+	play_rejects(d, &r, "inode 3 ('file') is in directory 1, not 2");
+	r.del.ino = d->dir;
+	r.del.parent = ROOT;
+	play_rejects(d, &r, "directory 2 ('dir') is not empty");
+	del(d, ROOT, "file", false);
 	next_record(d, &r, BPFAM_REC_DELETE);
 	r.del.ino = d->file;
-	r.del.parent = BPFAM_ROOT_INO;
-	assert_err(bpfam_fs_play(&d->fs, &r, &d->err), EPROTONOSUPPORT, &d->err,
-		   "delete records need a newer bpfam");
+	r.del.parent = ROOT;
+	play_rejects(d, &r, "inode 3 is not a linked file or directory");
+
+	next_record(d, &r, BPFAM_REC_RECLAIM);
+	r.reclaim.upto = r.seq + 1;
+	play_rejects(d, &r, "reclaims up to");
+	assert_int_equal(bpfam_fs_reclaim(&d->fs, UINT64_MAX, &d->err), 1);
+	next_record(d, &r, BPFAM_REC_RECLAIM);
+	r.reclaim.upto = d->fs.reclaimed_upto;
+	play_rejects(d, &r, "not between the last reclaim");
+}
+
+/* The rule for new record types: optional ones are skipped, others stop. */
+static void unknown_record_types(void **state)
+{
+	struct fsdev *d = *state;
+	struct snapshot before, after;
+	struct bpfam_record r;
+	struct bpfam_fs fs2;
+	struct bpfam_err err;
+
+	next_record(d, &r, 99);
+	r.flags = BPFAM_REC_F_OPTIONAL;
+	snapshot(&d->fs, &before);
+	assert_int_equal(bpfam_fs_play(&d->fs, &r, &d->err), 0);
+	snapshot(&d->fs, &after);
+	assert_memory_equal(&before, &after, sizeof(before));
+	r.flags = 0;
+	play_rejects(d, &r, "unknown type 99");
+
+	r.flags = BPFAM_REC_F_OPTIONAL;
+	assert_int_equal(bpfam_log_append(&d->fs.log, &r, &err), 0);
+	bpfam_fs_close(&d->fs);
+	testdev_mount(&d->fs, d->path, BPFAM_OPEN_WRITER);
+	snapshot(&d->fs, &after);
+	before.next_seq++;
+	assert_memory_equal(&before, &after, sizeof(before));
+
+	next_record(d, &r, 98);
+	assert_int_equal(bpfam_log_append(&d->fs.log, &r, &err), 0);
+	assert_err(bpfam_fs_mount(&fs2, d->path, BPFAM_OPEN_RDONLY, &err),
+		   EBADMSG, &err, "unknown record type 98");
+}
+
+/*
+ * The seal of a record could not be flushed: the caller gets EIO, but the
+ * record is in the log, so the namespace has it too (a remount would), and
+ * nothing else is committed until flushes work again.
+ */
+static void unsure_record_is_played(void **state)
+{
+	struct fsdev *d = *state;
+	struct bpfam_inode *in, *unsure;
+
+	d->fs.dev.fail_flush_in = 2;
+	assert_err(bpfam_fs_mknod(&d->fs, ROOT, "unsure", S_IFREG | 0644, 0, 0,
+				  &in, &d->err),
+		   EIO, &d->err, "log record 4 may not be durable");
+	unsure = bpfam_fs_lookup(&d->fs, ROOT, "unsure");
+	assert_non_null(unsure);
+	assert_int_equal(unsure->ino, 4);
+	d->fs.dev.fail_flush_in = 1;
+	assert_err(bpfam_fs_mknod(&d->fs, ROOT, "refused", S_IFREG | 0644, 0,
+				  0, &in, &d->err),
+		   EIO, &d->err, "the log still cannot be flushed");
+	assert_null(bpfam_fs_lookup(&d->fs, ROOT, "refused"));
+	assert_int_equal(make(d, ROOT, "after", S_IFREG | 0644), 5);
+
+	bpfam_fs_close(&d->fs);
+	testdev_mount(&d->fs, d->path, BPFAM_OPEN_WRITER);
+	assert_int_equal(bpfam_fs_lookup(&d->fs, ROOT, "unsure")->ino, 4);
+	assert_int_equal(bpfam_fs_lookup(&d->fs, ROOT, "after")->ino, 5);
+	assert_null(bpfam_fs_lookup(&d->fs, ROOT, "refused"));
+	assert_int_equal(d->fs.log.next_seq, 6);
+}
+
+/* Growing the hash tables must not bring deleted names back. */
+static void deleted_name_survives_table_growth(void **state)
+{
+	struct fsdev *d = *state;
+	uint64_t buckets = d->fs.buckets;
+	char name[16];
+	int i;
+
+	del(d, ROOT, "file", false);
+	for (i = 0; d->fs.buckets == buckets; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		make(d, d->dir, name, S_IFREG | 0644);
+	}
+	assert_null(bpfam_fs_lookup(&d->fs, ROOT, "file"));
+	/* Freed for good: no table may still point at it (ASan watches). */
+	assert_int_equal(bpfam_fs_reclaim(&d->fs, UINT64_MAX, &d->err), 1);
+	assert_null(bpfam_fs_lookup(&d->fs, ROOT, "file"));
+	make(d, ROOT, "file", S_IFREG | 0644);
+	assert_non_null(bpfam_fs_lookup(&d->fs, ROOT, "file"));
+}
+
+static void check_sb_sees_reformat(void **state)
+{
+	struct fsdev *d = *state;
+	struct bpfam_sb *raw = (struct bpfam_sb *)d->fs.dev.base;
+	struct bpfam_sb saved = *raw;
+
+	assert_int_equal(bpfam_fs_check_sb(&d->fs, &d->err), 0);
+	raw->generation = htole64(d->fs.sb.generation + 1);
+	assert_err(bpfam_fs_check_sb(&d->fs, &d->err), ESTALE, &d->err,
+		   "the superblock changed (reformatted)");
+	*raw = saved;
+	raw->uuid[5] ^= 1;
+	assert_err(bpfam_fs_check_sb(&d->fs, &d->err), ESTALE, &d->err,
+		   "the superblock changed (reformatted)");
+	*raw = saved;
+	raw->magic = 0; /* a mkfs half-way */
+	assert_err(bpfam_fs_check_sb(&d->fs, &d->err), ESTALE, &d->err,
+		   "the superblock changed");
+	raw->magic = htole64(BPFAM_SB_FENCE_MAGIC);
+	assert_err(bpfam_fs_check_sb(&d->fs, &d->err), ESTALE, &d->err,
+		   "fenced by 'bpfam mkfs --force'");
+	assert_non_null(strstr(d->err.msg, d->path));
+	*raw = saved;
+	assert_int_equal(bpfam_fs_check_sb(&d->fs, &d->err), 0);
 }
 
 /* Records the writer could not have made stop a mount, naming them. */
@@ -365,7 +871,21 @@ int main(void)
 		T(set_size_once),
 		T(set_size_no_space),
 		T(names_checked),
-		T(setattr_and_delete),
+		T(setattr_refusals),
+		T(delete_refusals),
+		T(delete_unlinks_name),
+		T(deleted_space_waits_for_reclaim),
+		T(horizon_follows_holds),
+		T(horizon_of_client_behind),
+		T(reclaim_frees_below_gate),
+		T(reclaim_spares_what_primary_holds),
+		T(remount_replays_deletes),
+		T(client_holding_reclaimed_file),
+		T(play_delete_reclaim_rejects),
+		T(unknown_record_types),
+		T(unsure_record_is_played),
+		T(deleted_name_survives_table_growth),
+		T(check_sb_sees_reformat),
 		T(refresh_keeps_unplayable_record),
 		T(mount_stops_at_bad_record),
 		T(readonly_cannot_write),

@@ -94,7 +94,8 @@ static void append_replay(void **state)
 	for (i = 0; i < 3; i++) {
 		append(d, &in[i]);
 		assert_int_equal(in[i].seq, i + 1);
-		tail += bpfam_record_size(&in[i]);
+		in[i].len = (uint32_t)bpfam_record_size(&in[i]);
+		tail += in[i].len;
 	}
 	assert_int_equal(d->log.tail, tail);
 	bpfam_log_init(&cursor, &d->dev, &d->sb);
@@ -258,6 +259,89 @@ static void append_needs_writer(void **state)
 	bpfam_device_close(&ro);
 }
 
+/*
+ * The seal's flush fails: the record is in the log (sealed, maybe not
+ * durable), so its offset and sequence number are never used again, and
+ * appends are refused until a flush of it succeeds.
+ */
+static void seal_flush_fails(void **state)
+{
+	struct logdev *d = *state;
+	struct bpfam_record r, out;
+	struct bpfam_log cursor;
+	struct bpfam_err err;
+	uint64_t first_len;
+
+	mknod_record(&r, 2, "unsure");
+	first_len = bpfam_record_size(&r);
+	d->dev.fail_flush_in = 2; /* the body's flush works, the seal's not */
+	assert_err(bpfam_log_append(&d->log, &r, &err), EIO, &err,
+		   "log record 1 may not be durable");
+	assert_non_null(strstr(err.msg, d->path));
+	assert_true(bpfam_log_unsure(&d->log));
+	assert_int_equal(d->log.tail, first_len);
+	assert_int_equal(d->log.next_seq, 2);
+
+	/* Readers see it: it is sealed. */
+	bpfam_log_init(&cursor, &d->dev, &d->sb);
+	assert_int_equal(bpfam_log_next(&cursor, &out, &err), 1);
+	assert_string_equal(out.mknod.name, "unsure");
+
+	/* While flushes keep failing, nothing more is appended. */
+	mknod_record(&r, 3, "refused");
+	d->dev.fail_flush_in = 1;
+	assert_err(bpfam_log_append(&d->log, &r, &err), EIO, &err,
+		   "the log still cannot be flushed");
+	assert_true(bpfam_log_unsure(&d->log));
+	assert_int_equal(d->log.tail, first_len);
+	assert_int_equal(d->log.next_seq, 2);
+	assert_int_equal(bpfam_log_next(&cursor, &out, &err), 0);
+	assert_int_equal(bpfam_log_torn_bytes(&cursor), 0);
+
+	/* Once a flush works, appends go on after it, never over it. */
+	append(d, &r);
+	assert_false(bpfam_log_unsure(&d->log));
+	assert_int_equal(r.seq, 2);
+	assert_int_equal(d->log.tail, first_len + bpfam_record_size(&r));
+	assert_int_equal(bpfam_log_next(&cursor, &out, &err), 1);
+	assert_int_equal(out.seq, 2);
+	assert_string_equal(out.mknod.name, "refused");
+	assert_int_equal(bpfam_log_check_end(&cursor, &err), 0);
+}
+
+/* The body's flush fails: nothing was sealed, the log is as it was. */
+static void body_flush_fails(void **state)
+{
+	struct logdev *d = *state;
+	struct bpfam_record r, out;
+	struct bpfam_log cursor;
+	struct bpfam_err err;
+	uint64_t tail;
+
+	mknod_record(&r, 2, "a");
+	append(d, &r);
+	tail = d->log.tail;
+	mknod_record(&r, 3, "lost");
+	d->dev.fail_flush_in = 1;
+	assert_err(bpfam_log_append(&d->log, &r, &err), EIO, &err,
+		   "cannot write log record 2");
+	assert_false(bpfam_log_unsure(&d->log));
+	assert_int_equal(d->log.tail, tail);
+	assert_int_equal(d->log.next_seq, 2);
+	assert_int_equal(bpfam_log_torn_bytes(&d->log), 0);
+
+	bpfam_log_init(&cursor, &d->dev, &d->sb);
+	assert_int_equal(bpfam_log_next(&cursor, &out, &err), 1);
+	assert_int_equal(bpfam_log_next(&cursor, &out, &err), 0);
+
+	/* The next append takes the same place and number. */
+	mknod_record(&r, 3, "b");
+	append(d, &r);
+	assert_int_equal(r.seq, 2);
+	assert_int_equal(bpfam_log_next(&cursor, &out, &err), 1);
+	assert_string_equal(out.mknod.name, "b");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -265,7 +349,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(append_replay),	T(log_full),	T(torn_tail),
 		T(torn_first_record),	T(stray_bytes), T(corrupt_record),
-		T(append_needs_writer),
+		T(append_needs_writer), T(seal_flush_fails),
+		T(body_flush_fails),
 	};
 
 	return cmocka_run_group_tests_name("log", tests, NULL, NULL);

@@ -23,6 +23,8 @@ static void good_info(struct bpfam_sb_info *sb)
 	memset(sb->primary_name, 0, sizeof(sb->primary_name));
 	strcpy(sb->primary_name, "host-a");
 	memset(sb->devs[0].uuid, 0x5a, 16);
+	/* Not what mkfs starts at: a generation that is not 1 must survive. */
+	sb->generation = 0x0102030405060708ULL;
 }
 
 static void reseal(struct bpfam_sb *raw)
@@ -40,8 +42,12 @@ static void round_trip(void **state)
 	good_info(&in);
 	bpfam_sb_encode(&in, &raw);
 	assert_int_equal(le64toh(raw.magic), BPFAM_SB_MAGIC);
+	assert_int_equal(le32toh(raw.version), 2);
+	assert_int_equal(le64toh(raw.incompat), BPFAM_INCOMPAT_RECLAIM);
+	assert_int_equal(le64toh(raw.generation), 0x0102030405060708ULL);
 	assert_int_equal(bpfam_sb_decode(&raw, DEV_SIZE, "dev", &out, &err), 0);
 	assert_memory_equal(&in, &out, sizeof(in));
+	assert_int_equal(out.generation, 0x0102030405060708ULL);
 }
 
 /* The hostname fills its field with no NUL: it must still round-trip. */
@@ -79,7 +85,11 @@ MUT(newer_version, raw->version = htole32(BPFAM_VERSION + 1))
 MUT(version_zero, raw->version = 0)
 MUT(bad_crc, raw->uuid[3] ^= 0x10)
 MUT(bad_sb_size, raw->sb_size = htole32(512))
-MUT(unknown_incompat, raw->incompat = htole64(1ULL << 7))
+MUT(version_one, raw->version = htole32(1))
+MUT(fenced, raw->magic = htole64(BPFAM_SB_FENCE_MAGIC))
+MUT(no_reclaim, raw->incompat = 0)
+MUT(unknown_incompat,
+    raw->incompat = htole64(BPFAM_INCOMPAT_RECLAIM | 1ULL << 7))
 MUT(null_uuid, memset(raw->uuid, 0, 16))
 MUT(bad_alloc_unit, raw->alloc_unit = htole64(4096))
 MUT(bad_slots_off, raw->slots_off = htole64(4096))
@@ -105,10 +115,17 @@ static const struct bad_case cases[] = {
 	{"newer version", newer_version, false, EPROTONOSUPPORT,
 	 "newer than this bpfam"},
 	{"version 0", version_zero, false, EBADMSG, "version 0 is invalid"},
+	{"version 1", version_one, false, EPROTONOSUPPORT,
+	 "/dev/x: format version 1 (no host slots, no delete): copy the files off with the bpfam that made it, then 'bpfam mkfs --force /dev/x'"},
+	/* The fence is caught before the CRC: mkfs --force writes only it. */
+	{"fence magic", fenced, true, ESTALE,
+	 "fenced by 'bpfam mkfs --force'"},
+	{"reclaim feature missing", no_reclaim, false, EBADMSG,
+	 "the reclaim feature bit is not set"},
 	{"checksum", bad_crc, true, EBADMSG, "checksum mismatch"},
 	{"sb_size", bad_sb_size, false, EBADMSG, "sb_size 512"},
 	{"unknown incompat feature", unknown_incompat, false, EPROTONOSUPPORT,
-	 "unknown incompatible features 0x80"},
+	 "unknown incompatible features 0x81"},
 	{"null uuid", null_uuid, false, EBADMSG, "UUID is null"},
 	{"alloc_unit", bad_alloc_unit, false, EBADMSG, "alloc_unit 4096"},
 	{"slots_off", bad_slots_off, false, EBADMSG, "host slot area"},
@@ -179,6 +196,9 @@ static void init_rejects(void **state)
 	assert_int_equal(bpfam_sb_init(&sb, &dev, 60 * MIB, &err), 0);
 	assert_int_equal(sb.data_off, 62 * MIB);
 	assert_int_equal(sb.devs[0].size, 64 * MIB);
+	assert_int_equal(sb.version, 2);
+	assert_int_equal(sb.incompat, BPFAM_INCOMPAT_RECLAIM);
+	assert_int_equal(sb.generation, 1);
 }
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))

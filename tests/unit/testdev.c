@@ -53,15 +53,16 @@ const char *testdev_mkfs(uint64_t size, uint64_t log_size)
 
 	assert_int_equal(bpfam_device_open(&dev, path, BPFAM_OPEN_WRITER, &err),
 			 0);
-	assert_int_equal(bpfam_mkfs(&dev, log_size, &sb, &err), 0);
+	assert_int_equal(bpfam_mkfs(&dev, log_size, NULL, &sb, &err), 0);
 	bpfam_device_close(&dev);
 	return path;
 }
 
-void testdev_mount(struct bpfam_fs *fs, const char *path)
+void testdev_mount(struct bpfam_fs *fs, const char *path,
+		   enum bpfam_open_mode mode)
 {
 	struct bpfam_err err;
-	int rc = bpfam_fs_mount(fs, path, BPFAM_OPEN_WRITER, &err);
+	int rc = bpfam_fs_mount(fs, path, mode, &err);
 
 	if (rc)
 		fail_msg("mount %s: %s", path, err.msg);

@@ -28,8 +28,10 @@ void testdev_remove(const char *path);
 /* A new scratch file of @size bytes holding a bpfam with @log_size's log. */
 const char *testdev_mkfs(uint64_t size, uint64_t log_size);
 
-/* Mount @path as the metadata writer; the test fails if that fails. */
-void testdev_mount(struct bpfam_fs *fs, const char *path);
+/* Mount @path in @mode (the writer, a client...); the test fails if that
+ * fails. */
+void testdev_mount(struct bpfam_fs *fs, const char *path,
+		   enum bpfam_open_mode mode);
 
 /*
  * Fill @tests with one test per element of a table of @n cases of @size
