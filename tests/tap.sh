@@ -58,6 +58,18 @@ check_err() {
 	fi
 }
 
+# stdout_has WHAT PATTERN CMD...: passes when CMD exits 0 and its output
+# (stdout and stderr) matches the extended regex PATTERN.
+stdout_has() {
+	local what=$1 pat=$2 out
+	shift 2
+	if out=$("$@" 2>&1) && grep -Eq -- "$pat" <<<"$out"; then
+		ok "$what"
+	else
+		not_ok "$what (output: $out)"
+	fi
+}
+
 tap_done() {
 	echo "1..$TAP_N"
 	[ "$TAP_FAILED" -eq 0 ]

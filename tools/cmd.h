@@ -26,7 +26,10 @@ int cmd_creat(int argc, char **argv);
 int cmd_cp(int argc, char **argv);
 int cmd_mkdir(int argc, char **argv);
 int cmd_getmap(int argc, char **argv);
+int cmd_flush(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_hosts(int argc, char **argv);
+int cmd_host(int argc, char **argv);
 
 /* The table entry of @name, for a command to print its own usage. */
 const struct cmd *cmd_find(const char *name);

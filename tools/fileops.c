@@ -4,15 +4,19 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "bpfam/fmap.h"
+#include "bpfam/resolve.h"
 #include "cmd.h"
 #include "fileops.h"
+#include "mountinfo.h"
 #include "units.h"
 
 const char *errno_str(int err)
@@ -83,8 +87,8 @@ int layout_finish(const char *cmd, struct layout *l)
 }
 
 /*
- * A step after the create failed: say so, and remove the file if the
- * daemon can; bpfam v1 cannot, so say what is left behind.
+ * A step after the create failed: say so, and remove the file, so that no
+ * half-made file is left behind; if even that fails, say what is left.
  */
 static void create_failed(const char *cmd, const char *path, int err,
 			  const char *step)
@@ -94,11 +98,10 @@ static void create_failed(const char *cmd, const char *path, int err,
 			  errno_str(err), step);
 		return;
 	}
-	cmd_error(
-		cmd,
-		"%s: %s while %s; the file is left existing, empty and unsized "
-		"(this bpfam cannot remove files: %s)",
-		path, errno_str(err), step, strerror(errno));
+	cmd_error(cmd,
+		  "%s: %s while %s; the file is left existing, empty and "
+		  "unsized (cannot remove it: %s)",
+		  path, errno_str(err), step, strerror(errno));
 }
 
 int create_sized(const char *cmd, const char *path, mode_t mode, uint64_t size,
@@ -160,5 +163,121 @@ int get_xattr(const char *path, const char *name, char **val, size_t *len)
 	buf[got] = '\0';
 	*val = buf;
 	*len = got;
+	return 0;
+}
+
+#define EXT_OFF BPFAM_FMAP_BYTES(0)
+
+/*
+ * Copy the xattr value into @m if it is an fmap this tool understands.  The
+ * daemon on the other end is trusted no more than the kernel trusts it:
+ * the fmap must pass the resolver's own validation, or a walk over its
+ * chunks could loop for ever.
+ */
+static int parse_fmap(const char *cmd, const char *path, const char *val,
+		      size_t len, struct bpfam_fmap *m)
+{
+	struct bpfam_run run;
+
+	memset(m, 0, sizeof(*m));
+	if (len < EXT_OFF) {
+		cmd_error(cmd, "%s: fmap of %zu bytes is too short", path, len);
+		return -1;
+	}
+	memcpy(m, val, EXT_OFF);
+	if (m->version != BPFAM_FMAP_VERSION) {
+		cmd_error(cmd, "%s: fmap version %" PRIu32 ", this bpfam knows %d",
+			  path, m->version, BPFAM_FMAP_VERSION);
+		return -1;
+	}
+	if (!bpfam_hdr_ok(m->version, m->kind, m->flags, m->nr, m->chunk) ||
+	    !m->nr) {
+		cmd_error(cmd,
+			  "%s: bad fmap: kind %" PRIu32 ", %" PRIu32
+			  " extents, chunk %llu",
+			  path, m->kind, m->nr, m->chunk);
+		return -1;
+	}
+	if (len != BPFAM_FMAP_BYTES(m->nr)) {
+		cmd_error(cmd,
+			  "%s: fmap of %zu bytes does not hold exactly its "
+			  "%" PRIu32 " extents",
+			  path, len, m->nr);
+		return -1;
+	}
+	memcpy(m->ext, val + EXT_OFF, m->nr * sizeof(m->ext[0]));
+	if (bpfam_resolve(m, m->gen, 0, 0, &run)) {
+		cmd_error(cmd,
+			  "%s: bad fmap: its extents do not describe its %llu "
+			  "bytes (zero, unaligned or too short)",
+			  path, m->size);
+		return -1;
+	}
+	return 0;
+}
+
+int get_fmap(const char *cmd, const char *path, struct bpfam_fmap *m)
+{
+	size_t len;
+	char *val;
+	int err;
+
+	err = get_xattr(path, BPFAM_XATTR_FMAP, &val, &len);
+	if (err == -ENODATA)
+		return err;
+	if (err) {
+		cmd_error(cmd, "%s: %s", path, errno_str(-err));
+		return -EINVAL;
+	}
+	err = parse_fmap(cmd, path, val, len, m);
+	free(val);
+	return err ? -EINVAL : 0;
+}
+
+/* Cut @path ("/a/b") to its parent ("/a"); false at the root. */
+static bool up(char *path)
+{
+	char *slash = strrchr(path, '/');
+
+	if (!slash || !strcmp(path, "/"))
+		return false;
+	if (slash == path)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return true;
+}
+
+int device_of_file(const char *cmd, const char *path, char *dev, size_t size)
+{
+	struct bpfam_mountinfo m;
+	char abs[PATH_MAX];
+	int rc;
+
+	if (!realpath(path, abs)) {
+		cmd_error(cmd, "%s: %s", path, errno_str(errno));
+		return -1;
+	}
+	/* The nearest mount point at or above it holds it. */
+	while ((rc = bpfam_mountinfo_at(abs, &m)) == -ENOENT && up(abs))
+		;
+	if (rc) {
+		cmd_error(cmd, "%s: cannot find its mount: %s", path,
+			  errno_str(-rc));
+		return -1;
+	}
+	if (strcmp(m.fstype, BPFAM_FSTYPE)) {
+		cmd_error(cmd, "%s: not on a bpfam mount (it is on the %s mount at %s)",
+			  path, m.fstype, abs);
+		return -1;
+	}
+	/* Relative to the daemon's directory, which we do not know. */
+	if (m.source[0] != '/') {
+		cmd_error(cmd,
+			  "%s: the bpfamd at %s was given the relative device path '%s'; remount it with an absolute one",
+			  path, abs, m.source);
+		return -1;
+	}
+	snprintf(dev, size, "%s", m.source);
 	return 0;
 }

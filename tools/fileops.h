@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the commands that work on a mounted bpfam share (creat, cp, getmap,
- * stats).  They use ordinary syscalls and the daemon's xattrs only, never
- * the device, so that any user can run them on any host's mount.
+ * stats, flush).  They use ordinary syscalls and the daemon's xattrs only,
+ * never the device, so that any user can run them on any host's mount;
+ * flush alone also maps the device, to write back its CPU caches.
  */
 #ifndef BPFAM_TOOLS_FILEOPS_H
 #define BPFAM_TOOLS_FILEOPS_H
@@ -54,8 +55,8 @@ int layout_finish(const char *cmd, struct layout *l);
 /*
  * Create @path exclusively with @mode (umask applies), give it layout @l
  * and size @size (> 0): a bpfam file's one and only size.  Returns an fd
- * open read-write, or -1 after an error that says which step failed and
- * in what state it left the file.
+ * open read-write, or -1 after an error that says which step failed; the
+ * file is removed again then (the error says so, or why it could not be).
  */
 int create_sized(const char *cmd, const char *path, mode_t mode, uint64_t size,
 		 const struct layout *l);
@@ -66,5 +67,23 @@ int create_sized(const char *cmd, const char *path, mode_t mode, uint64_t size,
  * negative errno (nothing printed).
  */
 int get_xattr(const char *path, const char *name, char **val, size_t *len);
+
+struct bpfam_fmap;
+
+/*
+ * The fmap of @path, from its user.bpfam.fmap xattr, checked as the kernel
+ * fast path's resolver checks it.  0; -ENODATA, nothing printed, when it
+ * has none (unsized, or not on a bpfam mount); or -EINVAL after an error
+ * that says what is wrong.
+ */
+int get_fmap(const char *cmd, const char *path, struct bpfam_fmap *m);
+
+/*
+ * The device of the bpfam mount that holds @path (a file or directory in
+ * it), as its bpfamd was given it (the mount's fsname), into @dev.
+ * Returns 0, or -1 after an error saying why there is none (@path is on
+ * another filesystem, ...).
+ */
+int device_of_file(const char *cmd, const char *path, char *dev, size_t size);
 
 #endif /* BPFAM_TOOLS_FILEOPS_H */

@@ -12,17 +12,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 
 #include "bpfam/fmap.h"
-#include "bpfam/resolve.h"
 #include "cmd.h"
 #include "fileops.h"
+#include "json.h"
 #include "units.h"
-
-#define EXT_OFF BPFAM_FMAP_BYTES(0)
 
 /* One chunk of an interleaved file: where file bytes [off, off+len) are. */
 struct chunk_loc {
@@ -43,56 +39,6 @@ static struct chunk_loc chunk_at(const struct bpfam_fmap *m, uint64_t c)
 static uint64_t nr_chunks(const struct bpfam_fmap *m)
 {
 	return (m->size + m->chunk - 1) / m->chunk;
-}
-
-/*
- * Copy the xattr value into @m if it is an fmap this tool understands.  The
- * daemon on the other end is trusted no more than the kernel trusts it:
- * the fmap must pass the resolver's own validation, or printing its chunks
- * could loop for ever.
- */
-static int parse_fmap(const char *path, const char *val, size_t len,
-		      struct bpfam_fmap *m)
-{
-	struct bpfam_run run;
-
-	memset(m, 0, sizeof(*m));
-	if (len < EXT_OFF) {
-		cmd_error("getmap", "%s: fmap of %zu bytes is too short", path,
-			  len);
-		return -1;
-	}
-	memcpy(m, val, EXT_OFF);
-	if (m->version != BPFAM_FMAP_VERSION) {
-		cmd_error("getmap",
-			  "%s: fmap version %" PRIu32 ", this bpfam knows %d",
-			  path, m->version, BPFAM_FMAP_VERSION);
-		return -1;
-	}
-	if (!bpfam_hdr_ok(m->version, m->kind, m->flags, m->nr, m->chunk) ||
-	    !m->nr) {
-		cmd_error("getmap",
-			  "%s: bad fmap: kind %" PRIu32 ", %" PRIu32
-			  " extents, chunk %llu",
-			  path, m->kind, m->nr, m->chunk);
-		return -1;
-	}
-	if (len != BPFAM_FMAP_BYTES(m->nr)) {
-		cmd_error("getmap",
-			  "%s: fmap of %zu bytes does not hold exactly its "
-			  "%" PRIu32 " extents",
-			  path, len, m->nr);
-		return -1;
-	}
-	memcpy(m->ext, val + EXT_OFF, m->nr * sizeof(m->ext[0]));
-	if (bpfam_resolve(m, m->gen, 0, 0, &run)) {
-		cmd_error("getmap",
-			  "%s: bad fmap: its extents do not describe its %llu "
-			  "bytes (zero, unaligned or too short)",
-			  path, m->size);
-		return -1;
-	}
-	return 0;
 }
 
 static void print_header(const char *path, const struct bpfam_fmap *m)
@@ -144,11 +90,6 @@ static void print_text(const char *path, const struct bpfam_fmap *m,
 	}
 }
 
-static void json_add_u64(json_object *o, const char *key, uint64_t v)
-{
-	json_object_object_add(o, key, json_object_new_uint64(v));
-}
-
 /* One "extents" (simple) or "strips" (interleaved) entry. */
 static json_object *json_extent(const struct bpfam_fmap *m, uint32_t i,
 				uint64_t off)
@@ -156,12 +97,12 @@ static json_object *json_extent(const struct bpfam_fmap *m, uint32_t i,
 	json_object *e = json_object_new_object();
 
 	if (m->kind == BPFAM_FMAP_SIMPLE)
-		json_add_u64(e, "file_offset", off);
+		bpfam_json_u64(e, "file_offset", off);
 	else
-		json_add_u64(e, "strip", i);
-	json_add_u64(e, "dev", m->ext[i].dev);
-	json_add_u64(e, "dev_offset", m->ext[i].dev_off);
-	json_add_u64(e, "length", m->ext[i].len);
+		bpfam_json_u64(e, "strip", i);
+	bpfam_json_u64(e, "dev", m->ext[i].dev);
+	bpfam_json_u64(e, "dev_offset", m->ext[i].dev_off);
+	bpfam_json_u64(e, "length", m->ext[i].len);
 	return e;
 }
 
@@ -174,11 +115,11 @@ static json_object *json_chunks(const struct bpfam_fmap *m)
 		struct chunk_loc l = chunk_at(m, c);
 		json_object *e = json_object_new_object();
 
-		json_add_u64(e, "file_offset", l.off);
-		json_add_u64(e, "length", l.len);
-		json_add_u64(e, "strip", l.strip);
-		json_add_u64(e, "dev", l.dev);
-		json_add_u64(e, "dev_offset", l.dev_off);
+		bpfam_json_u64(e, "file_offset", l.off);
+		bpfam_json_u64(e, "length", l.len);
+		bpfam_json_u64(e, "strip", l.strip);
+		bpfam_json_u64(e, "dev", l.dev);
+		bpfam_json_u64(e, "dev_offset", l.dev_off);
 		json_object_array_add(a, e);
 	}
 	return a;
@@ -194,15 +135,15 @@ static void print_json(const char *path, const struct bpfam_fmap *m,
 	uint32_t i;
 
 	json_object_object_add(o, "file", json_object_new_string(path));
-	json_add_u64(o, "version", m->version);
+	bpfam_json_u64(o, "version", m->version);
 	json_object_object_add(
 		o, "kind",
 		json_object_new_string(simple ? "simple" : "interleaved"));
-	json_add_u64(o, "size", m->size);
-	json_add_u64(o, "gen", m->gen);
-	json_add_u64(o, "flags", m->flags);
-	json_add_u64(o, "chunk", m->chunk);
-	json_add_u64(o, "nr", m->nr);
+	bpfam_json_u64(o, "size", m->size);
+	bpfam_json_u64(o, "gen", m->gen);
+	bpfam_json_u64(o, "flags", m->flags);
+	bpfam_json_u64(o, "chunk", m->chunk);
+	bpfam_json_u64(o, "nr", m->nr);
 	for (i = 0; i < m->nr; off += m->ext[i].len, i++)
 		json_object_array_add(a, json_extent(m, i, off));
 	json_object_object_add(o, simple ? "extents" : "strips", a);
@@ -218,8 +159,6 @@ static int getmap(const char *path, bool json, bool chunks)
 {
 	struct bpfam_fmap m;
 	struct stat st;
-	size_t len;
-	char *val;
 	int err;
 
 	if (stat(path, &st)) {
@@ -231,7 +170,7 @@ static int getmap(const char *path, bool json, bool chunks)
 			  errno_str(EISDIR));
 		return EXIT_FAIL;
 	}
-	err = get_xattr(path, BPFAM_XATTR_FMAP, &val, &len);
+	err = get_fmap("getmap", path, &m);
 	if (err == -ENODATA) {
 		cmd_error(
 			"getmap",
@@ -240,12 +179,6 @@ static int getmap(const char *path, bool json, bool chunks)
 			path);
 		return EXIT_FAIL;
 	}
-	if (err) {
-		cmd_error("getmap", "%s: %s", path, errno_str(-err));
-		return EXIT_FAIL;
-	}
-	err = parse_fmap(path, val, len, &m);
-	free(val);
 	if (err)
 		return EXIT_FAIL;
 	if (json)

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "cmd.h"
+#include "json.h"
 #include "log.h"
 #include "logend.h"
 #include "offline.h"
@@ -80,10 +81,21 @@ static void text_setattr(const struct bpfam_record *r)
 		       (unsigned long long)r->setattr.mtime_ns);
 }
 
+/* A type from a later bpfam, which decoded because it is optional. */
+static bool unknown_type(const struct bpfam_record *r)
+{
+	return !strcmp(bpfam_record_type_name(r->type), "?");
+}
+
 static void print_text(const struct bpfam_record *r, uint64_t off)
 {
-	printf("%llu @%llu %s", (unsigned long long)r->seq,
-	       (unsigned long long)off, bpfam_record_type_name(r->type));
+	printf("%llu @%llu ", (unsigned long long)r->seq,
+	       (unsigned long long)off);
+	if (unknown_type(r))
+		printf("type %u (unknown, optional: skipped) len %u", r->type,
+		       r->len);
+	else
+		printf("%s", bpfam_record_type_name(r->type));
 	switch (r->type) {
 	case BPFAM_REC_MKNOD:
 		text_mknod(r);
@@ -98,23 +110,21 @@ static void print_text(const struct bpfam_record *r, uint64_t off)
 		printf(" ino %llu parent %llu", (unsigned long long)r->del.ino,
 		       (unsigned long long)r->del.parent);
 		break;
+	case BPFAM_REC_RECLAIM:
+		printf(" upto %llu", (unsigned long long)r->reclaim.upto);
+		break;
 	}
 	putchar('\n');
 }
 
-static void add_u64(json_object *o, const char *key, uint64_t v)
-{
-	json_object_object_add(o, key, json_object_new_uint64(v));
-}
-
 static void json_mknod(json_object *o, const struct bpfam_record *r)
 {
-	add_u64(o, "ino", r->mknod.ino);
-	add_u64(o, "parent", r->mknod.parent);
-	add_u64(o, "mode", r->mknod.mode);
-	add_u64(o, "uid", r->mknod.uid);
-	add_u64(o, "gid", r->mknod.gid);
-	add_u64(o, "mtime_ns", r->mknod.mtime_ns);
+	bpfam_json_u64(o, "ino", r->mknod.ino);
+	bpfam_json_u64(o, "parent", r->mknod.parent);
+	bpfam_json_u64(o, "mode", r->mknod.mode);
+	bpfam_json_u64(o, "uid", r->mknod.uid);
+	bpfam_json_u64(o, "gid", r->mknod.gid);
+	bpfam_json_u64(o, "mtime_ns", r->mknod.mtime_ns);
 	json_object_object_add(o, "name",
 			       json_object_new_string(r->mknod.name));
 }
@@ -125,19 +135,19 @@ static void json_fmap(json_object *o, const struct bpfam_record *r)
 	json_object *exts = json_object_new_array(), *e;
 	uint32_t i;
 
-	add_u64(o, "ino", r->fmap.ino);
-	add_u64(o, "size", m->size);
+	bpfam_json_u64(o, "ino", r->fmap.ino);
+	bpfam_json_u64(o, "size", m->size);
 	json_object_object_add(
 		o, "kind",
 		json_object_new_string(m->kind == BPFAM_FMAP_INTERLEAVED ?
 					       "interleaved" :
 					       "simple"));
-	add_u64(o, "chunk", m->chunk);
+	bpfam_json_u64(o, "chunk", m->chunk);
 	for (i = 0; i < m->nr; i++) {
 		e = json_object_new_object();
-		add_u64(e, "dev", m->ext[i].dev);
-		add_u64(e, "offset", m->ext[i].dev_off);
-		add_u64(e, "len", m->ext[i].len);
+		bpfam_json_u64(e, "dev", m->ext[i].dev);
+		bpfam_json_u64(e, "offset", m->ext[i].dev_off);
+		bpfam_json_u64(e, "len", m->ext[i].len);
 		json_object_array_add(exts, e);
 	}
 	json_object_object_add(o, "extents", exts);
@@ -147,26 +157,35 @@ static void json_setattr(json_object *o, const struct bpfam_record *r)
 {
 	uint32_t v = r->setattr.valid;
 
-	add_u64(o, "ino", r->setattr.ino);
+	bpfam_json_u64(o, "ino", r->setattr.ino);
 	if (v & BPFAM_ATTR_MODE)
-		add_u64(o, "mode", r->setattr.mode);
+		bpfam_json_u64(o, "mode", r->setattr.mode);
 	if (v & BPFAM_ATTR_UID)
-		add_u64(o, "uid", r->setattr.uid);
+		bpfam_json_u64(o, "uid", r->setattr.uid);
 	if (v & BPFAM_ATTR_GID)
-		add_u64(o, "gid", r->setattr.gid);
+		bpfam_json_u64(o, "gid", r->setattr.gid);
 	if (v & BPFAM_ATTR_MTIME)
-		add_u64(o, "mtime_ns", r->setattr.mtime_ns);
+		bpfam_json_u64(o, "mtime_ns", r->setattr.mtime_ns);
 }
 
 static json_object *to_json(const struct bpfam_record *r, uint64_t off)
 {
 	json_object *o = json_object_new_object();
 
-	add_u64(o, "seq", r->seq);
-	add_u64(o, "offset", off);
+	bpfam_json_u64(o, "seq", r->seq);
+	bpfam_json_u64(o, "offset", off);
 	json_object_object_add(
 		o, "type",
-		json_object_new_string(bpfam_record_type_name(r->type)));
+		json_object_new_string(unknown_type(r) ?
+					       "unknown" :
+					       bpfam_record_type_name(r->type)));
+	if (unknown_type(r)) {
+		bpfam_json_u64(o, "type_number", r->type);
+		bpfam_json_u64(o, "len", r->len);
+	}
+	if (r->flags & BPFAM_REC_F_OPTIONAL)
+		json_object_object_add(o, "optional",
+				       json_object_new_boolean(true));
 	switch (r->type) {
 	case BPFAM_REC_MKNOD:
 		json_mknod(o, r);
@@ -178,8 +197,11 @@ static json_object *to_json(const struct bpfam_record *r, uint64_t off)
 		json_setattr(o, r);
 		break;
 	case BPFAM_REC_DELETE:
-		add_u64(o, "ino", r->del.ino);
-		add_u64(o, "parent", r->del.parent);
+		bpfam_json_u64(o, "ino", r->del.ino);
+		bpfam_json_u64(o, "parent", r->del.parent);
+		break;
+	case BPFAM_REC_RECLAIM:
+		bpfam_json_u64(o, "upto", r->reclaim.upto);
 		break;
 	}
 	return o;

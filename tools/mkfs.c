@@ -2,9 +2,12 @@
 /*
  * bpfam mkfs: format a device, refusing one that holds anything
  * recognizable unless --force (famfs users lost data to a silent mkfs).
+ * Over a bpfam, --force first fences it and waits for its live hosts to
+ * let go (docs/sharing.md), so that no host writes into the new one.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -13,6 +16,7 @@
 #include <uuid/uuid.h>
 
 #include "cmd.h"
+#include "host.h"
 #include "mkfs.h"
 #include "offline.h"
 #include "record.h"
@@ -27,9 +31,15 @@
 #define PROBE_HEAD (8ULL << 20)
 #define PROBE_TAIL (1ULL << 20)
 
+/* How long a local bpfamd may take to close the device after its ack. */
+#define RELEASE_MS 2000
+
 struct mkfs_opts {
 	bool force;
 	uint64_t log_size; /* 0: the default for the device */
+	bool primary_given;
+	uint8_t primary_id[16];
+	uint32_t fence_timeout_ms;
 	const char *device;
 };
 
@@ -44,24 +54,63 @@ static int check_log_size(const char *arg, uint64_t size)
 	return EXIT_OK;
 }
 
+static int parse_host_id(const char *arg, struct mkfs_opts *o)
+{
+	if (bpfam_host_id_parse(arg, o->primary_id))
+		return cmd_usage_error(NAME,
+				       "--host-id '%s': not a host id (32 hex digits, dashes allowed: a UUID or a machine-id)",
+				       arg);
+	o->primary_given = true;
+	return EXIT_OK;
+}
+
+static int parse_timeout(const char *arg, struct mkfs_opts *o)
+{
+	char *end;
+	double s;
+
+	errno = 0;
+	s = strtod(arg, &end);
+	if (errno || end == arg || *end || !(s >= 0 && s <= 86400))
+		return cmd_usage_error(NAME,
+				       "--fence-timeout '%s': not a number of seconds from 0 to 86400",
+				       arg);
+	o->fence_timeout_ms = (uint32_t)(s * 1000);
+	return EXIT_OK;
+}
+
 /* EXIT_OK to go on, or the status to exit with now (--help, usage). */
 static int parse(int argc, char **argv, struct mkfs_opts *o, bool *help)
 {
+	enum { OPT_FENCE_TIMEOUT = 0x100 };
 	static const struct option opts[] = {
 		{"force", no_argument, NULL, 'f'},
 		{"log-size", required_argument, NULL, 'l'},
+		{"host-id", required_argument, NULL, 'i'},
+		{"fence-timeout", required_argument, NULL, OPT_FENCE_TIMEOUT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c, rc;
 
 	memset(o, 0, sizeof(*o));
+	o->fence_timeout_ms = 10000;
 	*help = false;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":fl:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":fl:i:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			o->force = true;
+			break;
+		case 'i':
+			rc = parse_host_id(optarg, o);
+			if (rc)
+				return rc;
+			break;
+		case OPT_FENCE_TIMEOUT:
+			rc = parse_timeout(optarg, o);
+			if (rc)
+				return rc;
 			break;
 		case 'l':
 			if (cmd_parse_size(NAME, "--log-size", optarg,
@@ -259,40 +308,156 @@ static void print_summary(const struct bpfam_device *dev,
 			    (unsigned long long)sb->data_off);
 }
 
-static int format(const struct mkfs_opts *o)
+/* "; mounted by host 'a' (...), host 'b' (...)": the live hosts of @h. */
+static void live_list(const struct bpfam_hosts *h, char *out, size_t n)
+{
+	char desc[BPFAM_SLOT_DESC_MAX];
+	const char *sep = "; mounted by ";
+	size_t len = 0;
+	uint32_t k;
+
+	out[0] = '\0';
+	for (k = 0; k < h->n && len < n; k++) {
+		if (!h->live[k])
+			continue;
+		len += snprintf(out + len, n - len, "%s%s", sep,
+				bpfam_slot_describe(&h->slot[k], desc));
+		sep = ", ";
+	}
+}
+
+static int refuse(const struct bpfam_device *dev, const char *what)
+{
+	struct bpfam_hosts *h = calloc(1, sizeof(*h));
+	char live[1024] = "";
+
+	if (h) {
+		bpfam_mkfs_hosts(dev, h);
+		live_list(h, live, sizeof(live));
+		free(h);
+	}
+	cmd_error(NAME, "%s: holds %s (use --force to overwrite it)%s",
+		  dev->path, what, live);
+	return EXIT_FAIL;
+}
+
+/* Who was waited for, and what becomes of the hosts that were not. */
+static void report(const char *path, const struct bpfam_hosts *h, int rc)
+{
+	char desc[BPFAM_SLOT_DESC_MAX];
+	uint32_t k, live = 0;
+
+	for (k = 0; k < h->n; k++) {
+		live += h->live[k];
+		if (h->live[k] || h->slot[k].state == BPFAM_HOST_FENCED)
+			continue;
+		cmd_error(NAME,
+			  "%s is not heartbeating; it will fence itself if it ever comes back",
+			  bpfam_slot_describe(&h->slot[k], desc));
+	}
+	if (live && rc > 0)
+		cmd_error(NAME, "%s: fenced; %u live host%s acknowledged", path,
+			  live, live == 1 ? "" : "s");
+}
+
+static int fence(struct bpfam_device *dev, const struct mkfs_opts *o,
+		 struct bpfam_err *err)
+{
+	struct bpfam_hosts *h = calloc(1, sizeof(*h));
+	int rc;
+
+	if (!h)
+		return bpfam_err(err, ENOMEM, "%s: out of memory", dev->path);
+	rc = bpfam_mkfs_fence(dev, o->fence_timeout_ms, h, err);
+	report(dev->path, h, rc);
+	free(h);
+	return rc;
+}
+
+/* What bpfam_mkfs() would refuse, refused before anything is fenced. */
+static int check_fits(const struct bpfam_device *dev,
+		      const struct mkfs_opts *o, struct bpfam_err *err)
+{
+	uint64_t log = o->log_size ? o->log_size :
+				     bpfam_sb_default_log_size(dev->size);
+	struct bpfam_sb_info sb;
+
+	return bpfam_sb_init(&sb, dev, log, err);
+}
+
+/*
+ * Look at what the device holds, refuse it or fence it (--force), and
+ * close it.  EXIT_OK to format, or the status to exit with.
+ */
+static int inspect(const struct mkfs_opts *o, bool *fenced)
 {
 	struct bpfam_device dev;
-	struct bpfam_sb_info sb;
 	struct bpfam_err err;
 	char what[640];
 	int rc;
 
-	rc = bpfam_device_open(&dev, o->device, BPFAM_OPEN_WRITER, &err);
-	if (rc) {
-		cmd_error(NAME, "%s", err.msg);
-		return EXIT_FAIL;
-	}
+	*fenced = false;
+	rc = bpfam_device_open(&dev, o->device, BPFAM_OPEN_RDWR, &err);
+	if (!rc)
+		rc = check_fits(&dev, o, &err);
+	if (rc)
+		goto fail;
 	rc = existing(&dev, what, sizeof(what), &err);
 	if (rc)
 		goto fail;
 	if (what[0] && !o->force) {
-		cmd_error(NAME, "%s: holds %s (use --force to overwrite it)",
-			  dev.path, what);
+		rc = refuse(&dev, what);
 		bpfam_device_close(&dev);
-		return EXIT_FAIL;
+		return rc;
 	}
-	if (what[0])
+	if (what[0]) {
 		cmd_error(NAME, "%s: overwriting %s (--force)", dev.path, what);
-	rc = bpfam_mkfs(&dev, o->log_size, &sb, &err);
-	if (rc)
-		goto fail;
-	print_summary(&dev, &sb);
+		rc = fence(&dev, o, &err);
+		if (rc < 0)
+			goto fail;
+		*fenced = rc;
+	}
 	bpfam_device_close(&dev);
 	return EXIT_OK;
 fail:
 	cmd_error(NAME, "%s", err.msg);
 	bpfam_device_close(&dev);
 	return EXIT_FAIL;
+}
+
+static int format(const struct mkfs_opts *o)
+{
+	struct bpfam_device dev;
+	struct bpfam_sb_info sb;
+	struct bpfam_err err;
+	bool fenced;
+	int rc;
+
+	rc = inspect(o, &fenced);
+	if (rc)
+		return rc;
+	/* A local bpfamd closes the device a moment after its ack. */
+	rc = bpfam_mkfs_open(&dev, o->device, fenced ? RELEASE_MS : 0, &err);
+	if (rc == -EBUSY && fenced) {
+		cmd_error(NAME,
+			  "%s; the device stays fenced and unformatted: run 'bpfam mkfs --force %s' again once it is free",
+			  err.msg, o->device);
+		return EXIT_FAIL;
+	}
+	if (rc) {
+		cmd_error(NAME, "%s", err.msg);
+		return EXIT_FAIL;
+	}
+	rc = bpfam_mkfs(&dev, o->log_size,
+			o->primary_given ? o->primary_id : NULL, &sb, &err);
+	if (rc) {
+		cmd_error(NAME, "%s", err.msg);
+		bpfam_device_close(&dev);
+		return EXIT_FAIL;
+	}
+	print_summary(&dev, &sb);
+	bpfam_device_close(&dev);
+	return EXIT_OK;
 }
 
 int cmd_mkfs(int argc, char **argv)

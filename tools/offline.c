@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <uuid/uuid.h>
 
 #include "cmd.h"
+#include "mountinfo.h"
 #include "offline.h"
 #include "units.h"
 
@@ -61,6 +67,88 @@ bool offline_json_args(const char *name, int argc, char **argv, bool *json,
 	}
 	*status = offline_device_arg(name, argc, argv, device);
 	return *status == EXIT_OK;
+}
+
+/*
+ * The mount at @arg.  Looked up by name first: a stat() of the mount point
+ * of a daemon that is stopped would hang, and one whose daemon died fails
+ * (ENOTCONN).  Then with symlinks and dots resolved, if @arg is a
+ * directory.  0, or -ENOENT when @arg is no mount point.
+ */
+static int mount_at(const char *arg, struct bpfam_mountinfo *m)
+{
+	char abs[PATH_MAX], cwd[PATH_MAX];
+	struct stat st;
+	size_t n;
+
+	abs[0] = '\0';
+	if (arg[0] == '/')
+		snprintf(abs, sizeof(abs), "%s", arg);
+	else if (getcwd(cwd, sizeof(cwd)) &&
+		 snprintf(abs, sizeof(abs), "%s/%s", cwd, arg) >=
+			 (int)sizeof(abs))
+		abs[0] = '\0';
+	for (n = strlen(abs); n > 1 && abs[n - 1] == '/'; n--)
+		abs[n - 1] = '\0';
+	if (abs[0] && !bpfam_mountinfo_at(abs, m))
+		return 0;
+	if (stat(arg, &st) || !S_ISDIR(st.st_mode) || !realpath(arg, abs))
+		return -ENOENT;
+	if (!bpfam_mountinfo_at(abs, m))
+		return 0;
+	return -EISDIR;
+}
+
+int offline_device_of(const char *name, const char *arg, char *dev,
+		      size_t size)
+{
+	struct bpfam_mountinfo m;
+	int rc = mount_at(arg, &m);
+
+	if (rc == -ENOENT) {
+		snprintf(dev, size, "%s", arg);
+		return EXIT_OK;
+	}
+	if (rc) {
+		cmd_error(name,
+			  "%s: is a directory, not a bpfam mountpoint; give the device or the mountpoint of a bpfamd",
+			  arg);
+		return EXIT_FAIL;
+	}
+	if (strcmp(m.fstype, BPFAM_FSTYPE)) {
+		cmd_error(name, "%s: is a %s mount, not a bpfam one", arg,
+			  m.fstype);
+		return EXIT_FAIL;
+	}
+	/* Relative to the daemon's directory, which we do not know. */
+	if (m.source[0] != '/') {
+		cmd_error(name,
+			  "%s: bpfamd was given the relative device path '%s'; give the device instead",
+			  arg, m.source);
+		return EXIT_FAIL;
+	}
+	snprintf(dev, size, "%s", m.source);
+	return EXIT_OK;
+}
+
+int offline_open_sb(const char *name, const char *arg,
+		    enum bpfam_open_mode mode, struct bpfam_device *dev,
+		    struct bpfam_sb_info *sb, bool *fenced)
+{
+	struct bpfam_err err;
+	char path[PATH_MAX];
+
+	if (offline_device_of(name, arg, path, sizeof(path)))
+		return EXIT_FAIL;
+	if (bpfam_device_open(dev, path, mode, &err))
+		goto fail;
+	if (bpfam_sb_read_fenced(dev, sb, fenced, &err))
+		goto fail;
+	return EXIT_OK;
+fail:
+	cmd_error(name, "%s", err.msg);
+	bpfam_device_close(dev);
+	return EXIT_FAIL;
 }
 
 char *offline_fmt_time(uint64_t secs, char *buf)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the offline commands (mkfs, fsck, logdump: the ones that work on
- * the device itself, no daemon needed) share: their command lines and the
- * way they describe a superblock.
+ * What the offline commands (mkfs, fsck, logdump, hosts, host: the ones
+ * that work on the device itself, no daemon needed) share: their command
+ * lines and the way they describe a superblock.
  */
 #ifndef BPFAM_OFFLINE_H
 #define BPFAM_OFFLINE_H
@@ -26,6 +26,23 @@ int offline_device_arg(const char *name, int argc, char **argv,
  */
 bool offline_json_args(const char *name, int argc, char **argv, bool *json,
 		       const char **device, int *status);
+
+/*
+ * The device named by @arg, a DEVICE or the MOUNTPOINT of a bpfamd: the
+ * device it serves, as bpfamd was given it.  EXIT_OK, or EXIT_FAIL after
+ * saying why @arg names no device.
+ */
+int offline_device_of(const char *name, const char *arg, char *dev,
+		      size_t size);
+
+/*
+ * Open the device of @arg (DEVICE|MOUNTPOINT) in @mode and read its
+ * superblock, fenced by a mkfs --force or not (*@fenced).  EXIT_OK, or
+ * EXIT_FAIL after saying why (the device is then closed).
+ */
+int offline_open_sb(const char *name, const char *arg,
+		    enum bpfam_open_mode mode, struct bpfam_device *dev,
+		    struct bpfam_sb_info *sb, bool *fenced);
 
 /* @n bytes as 2 * @n lower-case hex digits and a NUL. */
 void offline_hex(const uint8_t *b, size_t n, char *out);

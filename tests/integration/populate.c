@@ -2,14 +2,18 @@
 /*
  * Test helper: give a freshly made bpfam some records without the daemon.
  *
- * usage: populate DEVICE N
+ * usage: populate DEVICE N [--delete]
  *
  * Makes directory "dir" and in it N files "fileI" of I + 1 MiB (so sizes
  * round up to 2 MiB units differently), then one file striped over two
- * strips and one setattr: every record type the log holds in version 1.
+ * strips and one setattr.  --delete (N >= 2) then removes dir/file0,
+ * reclaims its space, removes dir/file1, "striped" and a new directory
+ * "gone", whose space waits: every record type of version 2.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "fs.h"
@@ -50,14 +54,37 @@ static int populate(struct bpfam_fs *fs, unsigned long n, struct bpfam_err *err)
 	return rc;
 }
 
+/* Deletes on the populated tree, one of them reclaimed (no host holds it). */
+static int delete_some(struct bpfam_fs *fs, struct bpfam_err *err)
+{
+	uint64_t dir = bpfam_fs_lookup(fs, BPFAM_ROOT_INO, "dir")->ino;
+	struct bpfam_inode *gone;
+	int rc;
+
+	rc = bpfam_fs_delete(fs, dir, "file0", false, err);
+	if (!rc && bpfam_fs_reclaim(fs, UINT64_MAX, err) < 0)
+		rc = -1;
+	if (!rc)
+		rc = bpfam_fs_delete(fs, dir, "file1", false, err);
+	if (!rc)
+		rc = bpfam_fs_delete(fs, BPFAM_ROOT_INO, "striped", false, err);
+	if (!rc)
+		rc = bpfam_fs_mknod(fs, BPFAM_ROOT_INO, "gone", S_IFDIR | 0755,
+				    0, 0, &gone, err);
+	if (!rc)
+		rc = bpfam_fs_delete(fs, BPFAM_ROOT_INO, "gone", true, err);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct bpfam_fs fs;
 	struct bpfam_err err;
+	bool del = argc == 4 && !strcmp(argv[3], "--delete");
 	int rc;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: populate DEVICE N\n");
+	if (argc != 3 && !del) {
+		fprintf(stderr, "usage: populate DEVICE N [--delete]\n");
 		return 2;
 	}
 	rc = bpfam_fs_mount(&fs, argv[1], BPFAM_OPEN_WRITER, &err);
@@ -66,6 +93,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rc = populate(&fs, strtoul(argv[2], NULL, 0), &err);
+	if (!rc && del)
+		rc = delete_some(&fs, &err);
 	if (rc)
 		fprintf(stderr, "populate: %s\n", err.msg);
 	bpfam_fs_close(&fs);
