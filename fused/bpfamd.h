@@ -4,28 +4,35 @@
  * the design; this header is the state its files share.
  *
  * Locking: struct bpfam_fs is not thread-safe, so `lock` covers the
- * namespace, the node table and the BPF map entries.  Inodes and their
- * fmaps are never freed while mounted (the format has no delete) and an
- * fmap never changes once set, so a pointer taken under the lock stays
- * valid and stable after it is dropped: the data path copies without it.
+ * namespace, the node table and the BPF map entries.  An fmap never changes
+ * once set, and an inode and its fmap are freed only when a reclaim record
+ * passes them, which this host's horizon forbids while the kernel holds a
+ * reference to the node (a request in flight holds one): so a pointer taken
+ * under the lock stays valid after it is dropped, and the data path copies
+ * without it.  The data path holds `io` shared while it touches the device;
+ * fencing takes it exclusive, so once a fence is acknowledged no copy is in
+ * flight.  Order: io before lock.
  */
 #ifndef BPFAMD_H
 #define BPFAMD_H
 
 #define FUSE_USE_VERSION 314
 
+#include <errno.h>
 #include <fuse_lowlevel.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "fs.h"
+#include "host.h"
 #include "maps.h"
 
 enum bpfamd_role {
 	BPFAMD_ROLE_AUTO,    /* primary iff this host is the sb's primary */
 	BPFAMD_ROLE_PRIMARY, /* the metadata writer */
 	BPFAMD_ROLE_CLIENT,  /* data read-write, metadata read-only */
+	BPFAMD_ROLE_RECOVER, /* -o recover: all read-only, not following */
 };
 
 /* -o mode= */
@@ -37,6 +44,13 @@ enum bpfamd_mode {
 
 struct bpf_link;
 struct fmap_ops;
+
+/* A name the kernel may cache that a played delete removed. */
+struct bpfamd_inval {
+	uint64_t parent;
+	uint64_t child;
+	char *name;
+};
 
 /* What the daemon knows about a node id (= inode number) beyond the fs. */
 struct bpfamd_node {
@@ -61,20 +75,32 @@ struct bpfamd {
 	struct bpf_link *fast_link; /* its lifetime is the fast path's */
 	bool foreground;
 	bool debug;
+	bool recover;		 /* -o recover: read-only up to a bad record */
+	uint8_t host_id[16];	 /* -o host-id=, else zero: the machine id */
+	uint32_t period_ms;	 /* -o heartbeat= */
+	struct fuse_session *se; /* for notifications to the kernel */
 	/* Negotiated at FUSE_INIT (session.c), before any open. */
 	bool direct_io;
 	uint64_t init_unique;
 	bool allow_mmap_offered;
 
+	pthread_rwlock_t io; /* see above */
 	pthread_mutex_t lock; /* everything below up to the counters */
-	pthread_cond_t stop;  /* wakes the client's refresh thread to quit */
+	pthread_cond_t stop;  /* wakes the keeper thread to quit */
 	bool stopping;
-	bool refresh_failed; /* said once: a record did not play */
-	bool map_full;	     /* said once: the fmaps map is full */
+	bool map_full;	      /* said once: the fmaps map is full */
+	bool fenced;	      /* for good: the device is not ours any more */
+	char fence_msg[512];
+	uint64_t stuck_seq;   /* a record that did not play; 0: following */
+	char stuck_msg[512];
 	struct bpfam_fs fs;
+	struct bpfam_host host;
 	struct bpfamd_node *nodes; /* indexed by inode number */
 	uint64_t nodes_cap;
 	struct bpfamd_maps maps;
+	struct bpfamd_inval *invals; /* for the keeper to send, unlocked */
+	size_t ninvals;
+	size_t invals_cap;
 
 	/* Counters, updated with atomic adds by any thread. */
 	uint64_t requests[BPFAMD_NR_OPCODES];
@@ -85,6 +111,26 @@ struct bpfamd {
 static inline bool bpfamd_primary(const struct bpfamd *d)
 {
 	return d->role == BPFAMD_ROLE_PRIMARY;
+}
+
+static inline const char *bpfamd_role_name(const struct bpfamd *d)
+{
+	switch (d->role) {
+	case BPFAMD_ROLE_PRIMARY:
+		return "primary";
+	case BPFAMD_ROLE_RECOVER:
+		return "recover";
+	default:
+		return "client";
+	}
+}
+
+/* Why metadata cannot change here: 0 on a primary that may, else -errno. */
+static inline int bpfamd_may_change(const struct bpfamd *d)
+{
+	if (d->fenced)
+		return -EIO;
+	return bpfamd_primary(d) ? 0 : -EROFS;
 }
 
 static inline void bpfamd_count(uint64_t *counter, uint64_t n)

@@ -24,8 +24,14 @@
 
 #include "fast.h"
 #include "host.h"
+#include "keeper.h"
+#include "mountinfo.h"
 #include "nodes.h"
 #include "session.h"
+
+#define PERIOD_DEFAULT_MS 100
+#define PERIOD_MIN_MS     10
+#define PERIOD_MAX_MS     10000
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -63,7 +69,17 @@ static const char usage_text[] =
 	"                     kpatch/ fast path), else the daemon (default)\n"
 	"  -o mode=fast       the kernel fast path, or refuse to mount\n"
 	"  -o mode=fallback   the daemon serves all file data\n"
-	"  -h, --help         this text\n";
+	"  -o host-id=ID      this mount's host id in the device's host slots\n"
+	"                     (32 hex digits, a UUID; default /etc/machine-id);\n"
+	"                     give each daemon on one machine its own\n"
+	"  -o heartbeat=MS    heartbeat period: how often this host proves it\n"
+	"                     is alive, follows the log (client) and reclaims\n"
+	"                     space (primary); 10..10000, default 100\n"
+	"  -o recover         mount read-only with the records before the\n"
+	"                     first one that does not play, if any\n"
+	"  -h, --help         this text\n"
+	"\n"
+	"See docs/sharing.md for host slots, delete and reclaim, and fencing.\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -74,9 +90,32 @@ static int usage_error(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
+static int parse_period(struct bpfamd *d, const char *arg)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	if (end == arg || *end || v < PERIOD_MIN_MS || v > PERIOD_MAX_MS)
+		return usage_error("-o heartbeat=%s: give milliseconds from "
+				   "10 to 10000",
+				   arg);
+	d->period_ms = (uint32_t)v;
+	return 0;
+}
+
 static int parse_option(struct bpfamd *d, const char *opt)
 {
-	if (!strcmp(opt, "role=primary"))
+	if (!strncmp(opt, "host-id=", 8)) {
+		if (bpfam_host_id_parse(opt + 8, d->host_id) ||
+		    !memcmp(d->host_id, (uint8_t[16]){0}, 16))
+			return usage_error("-o %s: give 32 hex digits (a UUID "
+					   "or machine-id), not all zero",
+					   opt);
+	} else if (!strncmp(opt, "heartbeat=", 10)) {
+		return parse_period(d, opt + 10);
+	} else if (!strcmp(opt, "recover")) {
+		d->recover = true;
+	} else if (!strcmp(opt, "role=primary"))
 		d->role = BPFAMD_ROLE_PRIMARY;
 	else if (!strcmp(opt, "role=client"))
 		d->role = BPFAMD_ROLE_CLIENT;
@@ -171,44 +210,9 @@ static int check_fuse_device(void)
 	return fail("/dev/fuse: %s", strerror(errno));
 }
 
-/* mountinfo escapes blanks and backslashes as \ooo. */
-static void unescape(char *s)
-{
-	char *out = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] &&
-		    s[3]) {
-			*out++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 |
-					(s[3] - '0'));
-			s += 3;
-		} else {
-			*out++ = *s;
-		}
-	}
-	*out = '\0';
-}
-
-static bool is_mount_point(const char *path)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[2 * PATH_MAX], mp[PATH_MAX];
-	bool found = false;
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
-			continue;
-		unescape(mp);
-		found = !strcmp(mp, path);
-	}
-	fclose(f);
-	return found;
-}
-
 static int check_mountpoint(struct bpfamd *d, const char *given)
 {
+	struct bpfam_mountinfo mi;
 	struct stat st;
 
 	if (!realpath(given, d->mountpoint) || stat(d->mountpoint, &st)) {
@@ -222,7 +226,7 @@ static int check_mountpoint(struct bpfamd *d, const char *given)
 	}
 	if (!S_ISDIR(st.st_mode))
 		return fail("%s: mountpoint is not a directory", given);
-	if (is_mount_point(d->mountpoint))
+	if (!bpfam_mountinfo_at(d->mountpoint, &mi))
 		return fail("%s: already a mount point (busy)", given);
 	return 0;
 }
@@ -244,12 +248,19 @@ static int choose_role(struct bpfamd *d)
 	}
 	if (rc)
 		return fail("%s", err.msg);
+	if (d->recover) {
+		d->role = BPFAMD_ROLE_RECOVER;
+		return 0;
+	}
 	if (d->role != BPFAMD_ROLE_AUTO)
 		return 0;
 	bpfam_host_identity(id, name);
+	if (memcmp(d->host_id, (uint8_t[16]){0}, 16))
+		memcpy(id, d->host_id, sizeof(id));
 	/* An all-zero id is every host without /etc/machine-id: two of them
 	 * must not both take the writer role. */
-	if (!memcmp(sb.primary_id, (uint8_t[16]){0}, sizeof(id))) {
+	if (!memcmp(sb.primary_id, (uint8_t[16]){0}, sizeof(id)) ||
+	    !memcmp(id, (uint8_t[16]){0}, sizeof(id))) {
 		d->role = BPFAMD_ROLE_CLIENT;
 		bpfamd_log(LOG_INFO,
 			   "the filesystem names no primary host (made where "
@@ -267,16 +278,72 @@ static int choose_role(struct bpfamd *d)
 	return 0;
 }
 
+static uint32_t slot_role(const struct bpfamd *d)
+{
+	switch (d->role) {
+	case BPFAMD_ROLE_PRIMARY:
+		return BPFAM_ROLE_PRIMARY;
+	case BPFAMD_ROLE_RECOVER:
+		return BPFAM_ROLE_RECOVER;
+	default:
+		return BPFAM_ROLE_CLIENT;
+	}
+}
+
+/*
+ * -o recover: every record up to the first that does not play, and stop
+ * there (the daemon never follows further: d->stuck_seq).
+ */
+static int mount_recover(struct bpfamd *d, struct bpfam_err *err)
+{
+	struct bpfam_record *r = malloc(sizeof(*r));
+	int rc;
+
+	if (!r)
+		return bpfam_err(err, ENOMEM, "out of memory");
+	while ((rc = bpfam_fs_play_next(&d->fs, r, err)) == 1)
+		;
+	free(r);
+	if (rc == -EBADMSG || rc == -EPROTONOSUPPORT) {
+		d->stuck_seq = d->fs.log.next_seq;
+		snprintf(d->stuck_msg, sizeof(d->stuck_msg), "%s", err->msg);
+		bpfamd_log(LOG_WARNING,
+			   "-o recover: %s; mounting read-only with records "
+			   "1..%llu",
+			   err->msg, (unsigned long long)d->stuck_seq - 1);
+		return 0;
+	}
+	return rc;
+}
+
 static int mount_fs(struct bpfamd *d)
 {
 	struct bpfam_err err;
 	char why[512];
+	int rc;
 
-	if (bpfam_fs_mount(&d->fs, d->device,
+	rc = bpfam_fs_init(&d->fs, d->device,
 			   bpfamd_primary(d) ? BPFAM_OPEN_WRITER :
 					       BPFAM_OPEN_RDWR,
-			   &err))
+			   &err);
+	if (rc)
 		return fail("%s", err.msg);
+	/* Join before playing: see bpfam_fs_load(). */
+	rc = bpfam_host_join(&d->host, &d->fs, d->host_id, slot_role(d),
+			     d->period_ms, d->mountpoint, &err);
+	if (!rc)
+		rc = d->recover ? mount_recover(d, &err) :
+				  bpfam_fs_load(&d->fs, &err);
+	if (rc == -EBADMSG)
+		fail("%s (-o recover mounts what precedes it, read-only)",
+		     err.msg);
+	else if (rc)
+		fail("%s", err.msg);
+	if (rc) {
+		bpfam_host_leave(&d->host);
+		bpfam_fs_close(&d->fs);
+		return EXIT_FAIL;
+	}
 	if (d->fs.torn_bytes)
 		bpfamd_log(LOG_NOTICE,
 			   "%s: %s %llu bytes of a log append that never "
@@ -292,12 +359,13 @@ static int mount_fs(struct bpfamd *d)
 	return 0;
 }
 
+
 /* Before the FUSE mount: whether to try the fast path at all. */
 static int choose_mode(struct bpfamd *d)
 {
-	if (d->mode == BPFAMD_MODE_FALLBACK) {
-		snprintf(d->mode_reason, sizeof(d->mode_reason),
-			 "-o mode=fallback");
+	if (d->mode == BPFAMD_MODE_FALLBACK || d->recover) {
+		snprintf(d->mode_reason, sizeof(d->mode_reason), "%s",
+			 d->recover ? "-o recover" : "-o mode=fallback");
 		return 0;
 	}
 	if (!bpfamd_fast_check(d))
@@ -335,7 +403,7 @@ static void announce(const struct bpfamd *d)
 		   "as the %s, %s%s%s",
 		   d->device, uuid, (unsigned long long)d->fs.nfiles,
 		   (unsigned long long)d->fs.ndirs, d->mountpoint,
-		   bpfamd_primary(d) ? "primary" : "client", mode,
+		   bpfamd_role_name(d), mode,
 		   d->maps.skel ? "; fmaps pinned in " : "",
 		   d->maps.skel ? d->maps.dir : "");
 }
@@ -344,14 +412,17 @@ static struct fuse_session *new_session(struct bpfamd *d)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_session *se = NULL;
-	char *opts = NULL, *fsname = NULL;
+	char *opts = NULL, *fsname = NULL, abs[PATH_MAX];
 
-	/* A shared filesystem for every user, permissions by the kernel. */
-	if (asprintf(&fsname, "fsname=%s", d->device) < 0)
+	/* Absolute: bpfam hosts, host evict and flush find the device by
+	 * it.  A shared filesystem for every user, permissions by the kernel. */
+	if (asprintf(&fsname, "fsname=%s",
+		     realpath(d->device, abs) ? abs : d->device) < 0)
 		return NULL;
 	if (fuse_opt_add_arg(&args, "bpfamd") ||
 	    fuse_opt_add_opt(&opts,
 			     "default_permissions,allow_other,subtype=bpfam") ||
+	    (d->recover && fuse_opt_add_opt(&opts, "ro")) ||
 	    fuse_opt_add_opt_escaped(&opts, fsname) ||
 	    fuse_opt_add_arg(&args, "-o") || fuse_opt_add_arg(&args, opts) ||
 	    (d->debug && fuse_opt_add_arg(&args, "-d")))
@@ -364,47 +435,23 @@ out:
 	return se;
 }
 
-/* A client plays the primary's new records every second. */
-static void *refresher(void *arg)
-{
-	struct bpfamd *d = arg;
-	struct timespec t;
-
-	pthread_mutex_lock(&d->lock);
-	while (!d->stopping) {
-		clock_gettime(CLOCK_REALTIME, &t);
-		t.tv_sec++;
-		pthread_cond_timedwait(&d->stop, &d->lock, &t);
-		if (!d->stopping)
-			bpfamd_refresh(d);
-	}
-	pthread_mutex_unlock(&d->lock);
-	return NULL;
-}
-
-static void stop_refresher(struct bpfamd *d, pthread_t thread)
-{
-	pthread_mutex_lock(&d->lock);
-	d->stopping = true;
-	pthread_cond_signal(&d->stop);
-	pthread_mutex_unlock(&d->lock);
-	pthread_join(thread, NULL);
-}
-
 static int run_loop(struct bpfamd *d, struct fuse_session *se)
 {
 	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
-	bool refreshing = false;
-	pthread_t thread;
+	pthread_t keeper;
 	int rc;
 
 	if (!cfg)
 		return -ENOMEM;
-	if (!bpfamd_primary(d))
-		refreshing = !pthread_create(&thread, NULL, refresher, d);
+	rc = bpfamd_keeper_start(d, &keeper);
+	if (rc) {
+		bpfamd_log(LOG_ERR, "cannot start the keeper thread: %s",
+			   strerror(-rc));
+		fuse_loop_cfg_destroy(cfg);
+		return rc;
+	}
 	rc = fuse_session_loop_mt(se, cfg);
-	if (refreshing)
-		stop_refresher(d, thread);
+	bpfamd_keeper_stop(d, keeper);
 	fuse_loop_cfg_destroy(cfg);
 	return rc;
 }
@@ -433,6 +480,7 @@ static int serve(struct bpfamd *d)
 		fail("%s: cannot mount", d->mountpoint);
 		goto signals;
 	}
+	d->se = se;
 	if (bpfamd_session_hook(se)) {
 		fail("cannot hook the FUSE session");
 		goto unmount;
@@ -459,9 +507,23 @@ int main(int argc, char **argv)
 {
 	static struct bpfamd d = {
 		.lock = PTHREAD_MUTEX_INITIALIZER,
-		.stop = PTHREAD_COND_INITIALIZER,
 	};
+	pthread_rwlockattr_t ra;
+	pthread_condattr_t ca;
 	int rc;
+
+	/* A fence must not wait behind a stream of reads and writes. */
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra,
+				      PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&d.io, &ra);
+	pthread_rwlockattr_destroy(&ra);
+
+	/* The keeper's waits must not stall when the wall clock steps. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&d.stop, &ca);
+	pthread_condattr_destroy(&ca);
 
 	rc = parse_args(&d, argc, argv);
 	if (rc)
@@ -469,12 +531,15 @@ int main(int argc, char **argv)
 	if (geteuid())
 		return fail("must run as root (needs /dev/fuse mount and the "
 			    "devdax device)");
+	if (!d.period_ms)
+		d.period_ms = PERIOD_DEFAULT_MS;
 	if (check_fuse_device() || check_mountpoint(&d, argv[argc - 1]) ||
 	    choose_role(&d) || mount_fs(&d))
 		return EXIT_FAIL;
 	rc = choose_mode(&d);
 	if (!rc)
 		rc = serve(&d);
+	bpfam_host_leave(&d.host);
 	pthread_mutex_lock(&d.lock);
 	/* Unpinning drops the maps whole: no need to delete 100k keys. */
 	bpfamd_maps_close(&d.maps);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
+#include "keeper.h"
 #include "nodes.h"
 
 struct bpfamd_node *bpfamd_node(struct bpfamd *d, uint64_t ino)
@@ -34,7 +36,9 @@ void bpfamd_publish(struct bpfamd *d, const struct bpfam_inode *in)
 	struct bpfamd_node *n;
 	int rc;
 
-	if (!in->fmap || !d->maps.skel)
+	/* An unlinked file is reached only through references the kernel
+	 * holds already, and a fenced daemon publishes nothing. */
+	if (!in->fmap || !d->maps.skel || in->del_seq || d->fenced)
 		return;
 	n = bpfamd_node(d, in->ino);
 	if (!n || n->published)
@@ -55,29 +59,55 @@ void bpfamd_publish(struct bpfamd *d, const struct bpfam_inode *in)
 	d->map_full = true;
 }
 
-int bpfamd_node_ref(struct bpfamd *d, const struct bpfam_inode *in)
+int bpfamd_node_ref(struct bpfamd *d, struct bpfam_inode *in)
 {
 	struct bpfamd_node *n = bpfamd_node(d, in->ino);
 
 	if (!n)
 		return -ENOMEM;
-	n->nlookup++;
+	/* While the kernel knows the node, this host holds the inode. */
+	if (!n->nlookup++)
+		bpfam_fs_hold(in);
 	bpfamd_publish(d, in);
 	return 0;
 }
 
+static void withdraw(struct bpfamd *d, struct bpfamd_node *n, uint64_t ino)
+{
+	if (!n->published)
+		return;
+	bpfamd_maps_delete(&d->maps, ino);
+	n->published = false;
+}
+
+void bpfamd_node_unlinked(struct bpfamd *d, const struct bpfam_inode *in)
+{
+	struct bpfamd_node *n;
+
+	if (in->ino >= d->nodes_cap)
+		return;
+	n = &d->nodes[in->ino];
+	if (!n->nlookup)
+		withdraw(d, n, in->ino);
+}
+
 void bpfamd_node_forget(struct bpfamd *d, uint64_t ino, uint64_t nlookup)
 {
+	struct bpfam_inode *in;
 	struct bpfamd_node *n;
 
 	if (ino >= d->nodes_cap)
 		return;
 	n = &d->nodes[ino];
-	n->nlookup = n->nlookup > nlookup ? n->nlookup - nlookup : 0;
-	if (n->nlookup || !n->published)
+	if (!n->nlookup)
 		return;
-	bpfamd_maps_delete(&d->maps, ino);
-	n->published = false;
+	n->nlookup = n->nlookup > nlookup ? n->nlookup - nlookup : 0;
+	if (n->nlookup)
+		return;
+	in = bpfam_fs_inode(&d->fs, ino);
+	if (in)
+		bpfam_fs_release(in);
+	withdraw(d, n, ino);
 }
 
 void bpfamd_publish_all(struct bpfamd *d)
@@ -90,6 +120,19 @@ void bpfamd_publish_all(struct bpfamd *d)
 		if (in)
 			bpfamd_publish(d, in);
 	}
+}
+
+/* Allocate, and once more after reclaiming when the device is full. */
+static int set_size(struct bpfamd *d, uint64_t ino, uint64_t size,
+		    const struct bpfamd_node *n, struct bpfam_err *err)
+{
+	int rc = bpfam_fs_set_size(&d->fs, ino, size, n->strips, n->chunk,
+				   err);
+
+	if (rc == -ENOSPC && bpfamd_reclaim(d) > 0)
+		rc = bpfam_fs_set_size(&d->fs, ino, size, n->strips, n->chunk,
+				       err);
+	return rc;
 }
 
 int bpfamd_set_size(struct bpfamd *d, uint64_t ino, uint64_t size,
@@ -107,11 +150,12 @@ int bpfamd_set_size(struct bpfamd *d, uint64_t ino, uint64_t size,
 	/* Asking again for the size a file has is not a change. */
 	if (in->fmap ? in->fmap->size == size : !size)
 		return 0;
-	if (!bpfamd_primary(d))
-		return bpfam_err(err, EROFS,
-				 "'%s': metadata is read-only on a client host",
-				 in->name);
-	rc = bpfam_fs_set_size(&d->fs, ino, size, n->strips, n->chunk, err);
+	rc = bpfamd_may_change(d);
+	if (rc)
+		return bpfam_err(err, -rc, "'%s': %s", in->name,
+				 d->fenced ? "the device was fenced" :
+					     "metadata is read-only on a client host");
+	rc = set_size(d, ino, size, n, err);
 	if (rc)
 		return rc;
 	n->strips = 0;
@@ -120,26 +164,58 @@ int bpfamd_set_size(struct bpfamd *d, uint64_t ino, uint64_t size,
 	return 0;
 }
 
-void bpfamd_refresh(struct bpfamd *d)
+/* What a played record means for the kernel and the published fmaps. */
+static void played(struct bpfamd *d, const struct bpfam_record *r)
 {
-	struct bpfam_record *r = malloc(sizeof(*r));
 	const struct bpfam_inode *in;
-	struct bpfam_err err;
-	int rc;
 
-	if (!r)
-		return;
-	while ((rc = bpfam_fs_play_next(&d->fs, r, &err)) == 1) {
-		if (r->type != BPFAM_REC_FMAP)
-			continue;
+	switch (r->type) {
+	case BPFAM_REC_FMAP:
 		in = bpfam_fs_inode(&d->fs, r->fmap.ino);
 		if (in)
 			bpfamd_publish(d, in);
+		break;
+	case BPFAM_REC_DELETE:
+		in = bpfam_fs_inode(&d->fs, r->del.ino);
+		if (!in)
+			break;
+		bpfamd_node_unlinked(d, in);
+		bpfamd_queue_inval(d, r->del.parent, r->del.ino, in->name);
+		break;
 	}
+}
+
+void bpfamd_refresh(struct bpfamd *d)
+{
+	struct bpfam_record *r;
+	struct bpfam_err err;
+	int rc;
+
+	/* Stopped at a record it cannot play: retrying would only check
+	 * the same bad bytes again (docs/sharing.md). */
+	if (d->stuck_seq || d->fenced)
+		return;
+	rc = bpfam_fs_check_sb(&d->fs, &err);
+	if (rc) {
+		bpfamd_fence(d, err.msg);
+		return;
+	}
+	r = malloc(sizeof(*r));
+	if (!r)
+		return;
+	while ((rc = bpfam_fs_play_next(&d->fs, r, &err)) == 1)
+		played(d, r);
 	free(r);
-	if (rc < 0 && !d->refresh_failed)
+	if (rc == -ESTALE) {
+		bpfamd_fence(d, err.msg);
+	} else if (rc < 0) {
+		d->stuck_seq = d->fs.log.next_seq;
+		snprintf(d->stuck_msg, sizeof(d->stuck_msg), "%s", err.msg);
 		bpfamd_log(LOG_ERR,
-			   "%s; serving the namespace as it was before",
-			   err.msg);
-	d->refresh_failed = rc < 0;
+			   "stopped following the log at record %llu: %s; "
+			   "serving the namespace as of record %llu until "
+			   "remounted",
+			   (unsigned long long)d->stuck_seq, err.msg,
+			   (unsigned long long)d->stuck_seq - 1);
+	}
 }

@@ -12,11 +12,18 @@
 /* The node of @ino, the table grown to hold it; NULL when out of memory. */
 struct bpfamd_node *bpfamd_node(struct bpfamd *d, uint64_t ino);
 
-/* The kernel got an entry for @in: count it and publish its fmap. */
-int bpfamd_node_ref(struct bpfamd *d, const struct bpfam_inode *in);
+/*
+ * The kernel got an entry for @in: count it, hold the inode for this
+ * host's horizon, publish its fmap.
+ */
+int bpfamd_node_ref(struct bpfamd *d, struct bpfam_inode *in);
 
-/* The kernel dropped @n references; at zero the fmap is withdrawn. */
+/* The kernel dropped @n references; at zero the fmap is withdrawn and the
+ * inode released. */
 void bpfamd_node_forget(struct bpfamd *d, uint64_t ino, uint64_t n);
+
+/* @in was unlinked: withdraw its fmap unless the kernel still uses it. */
+void bpfamd_node_unlinked(struct bpfamd *d, const struct bpfam_inode *in);
 
 /* Publish @in's fmap if it has one and it is not published yet. */
 void bpfamd_publish(struct bpfamd *d, const struct bpfam_inode *in);
@@ -26,12 +33,17 @@ void bpfamd_publish_all(struct bpfamd *d);
 
 /*
  * Set @ino's size, once: 0 or -errno (EPERM for a different size than the
- * one set, EROFS on a client, ENOSPC, ...), with @err saying why.
+ * one set, EROFS on a client, EIO when fenced, ENOSPC after reclaiming
+ * what the gate allows, ...), with @err saying why.
  */
 int bpfamd_set_size(struct bpfamd *d, uint64_t ino, uint64_t size,
 		    struct bpfam_err *err);
 
-/* Play what the primary appended since the last call (client). */
+/*
+ * Play what the primary appended since the last call (client).  A record
+ * that does not play stops following for good (d->stuck_seq); a changed
+ * superblock or a reclaim of something we hold fences the daemon.
+ */
 void bpfamd_refresh(struct bpfamd *d);
 
 #endif /* BPFAMD_NODES_H */

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "data.h"
+#include "keeper.h"
 #include "nodes.h"
 #include "xattr.h"
 
@@ -39,8 +40,9 @@ static void fill_attr(const struct bpfam_inode *in, struct stat *st)
 	memset(st, 0, sizeof(*st));
 	st->st_ino = in->ino;
 	st->st_mode = in->mode;
-	/* 1 for directories: "unknown", so find(1) does not count subdirs. */
-	st->st_nlink = 1;
+	/* 1 for directories: "unknown", so find(1) does not count subdirs;
+	 * 0 for a file unlinked while this host still holds it. */
+	st->st_nlink = in->del_seq ? 0 : 1;
 	st->st_uid = in->uid;
 	st->st_gid = in->gid;
 	st->st_size = in->fmap ? in->fmap->size : 0;
@@ -54,7 +56,7 @@ static void fill_attr(const struct bpfam_inode *in, struct stat *st)
 
 /* Reply with an entry for @in, taking the reference the kernel now holds. */
 static void reply_entry(fuse_req_t req, struct bpfamd *d,
-			const struct bpfam_inode *in, struct fuse_file_info *fi)
+			struct bpfam_inode *in, struct fuse_file_info *fi)
 {
 	struct fuse_entry_param e = {
 		.ino = in->ino,
@@ -85,9 +87,14 @@ static void reply_attr(fuse_req_t req, struct bpfamd *d,
 	fuse_reply_attr(req, &st, ATTR_TIMEOUT);
 }
 
+/* -ESTALE from libbpfam: the device is no longer ours (docs/sharing.md). */
 static void reply_errno(fuse_req_t req, struct bpfamd *d, int rc,
 			const struct bpfam_err *err)
 {
+	if (rc == -ESTALE) {
+		bpfamd_fence(d, err ? err->msg : "the device changed");
+		rc = -EIO;
+	}
 	pthread_mutex_unlock(&d->lock);
 	if (d->debug && err && err->msg[0])
 		bpfamd_log(LOG_DEBUG, "%s", err->msg);
@@ -111,7 +118,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct bpfamd *d = bpfamd_of(req);
-	const struct bpfam_inode *in;
+	struct bpfam_inode *in;
 
 	pthread_mutex_lock(&d->lock);
 	in = bpfam_fs_lookup(&d->fs, parent, name);
@@ -200,11 +207,31 @@ static int set_attrs(struct bpfamd *d, fuse_ino_t ino, const struct stat *st,
 	}
 	if (!valid)
 		return 0;
-	if (!bpfamd_primary(d))
-		return bpfam_err(err, EROFS,
-				 "metadata is read-only on a client host");
 	return bpfam_fs_setattr(&d->fs, ino, valid, st->st_mode, st->st_uid,
 				st->st_gid, mtime, err);
+}
+
+/*
+ * Everything that can refuse a setattr, checked before its first record:
+ * a size and attributes are two records, and the first must not be logged
+ * when the second cannot be.
+ */
+static int may_setattr(struct bpfamd *d, int to_set, struct bpfam_err *err)
+{
+	struct bpfam_record r = {.type = BPFAM_REC_SETATTR};
+	int rc = bpfamd_may_change(d);
+	uint64_t need = bpfam_record_size(&r);
+
+	if (rc)
+		return bpfam_err(err, -rc, "%s",
+				 d->fenced ? "the device was fenced" :
+					     "metadata is read-only on a client host");
+	if (to_set & FUSE_SET_ATTR_SIZE)
+		need += BPFAM_REC_ENC_MAX;
+	if (bpfam_log_room(&d->fs.log) < need)
+		return bpfam_err(err, ENOSPC, "%s: metadata log full",
+				 d->device);
+	return 0;
 }
 
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
@@ -222,7 +249,10 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		reply_errno(req, d, -ENOENT, NULL);
 		return;
 	}
-	if (to_set & FUSE_SET_ATTR_SIZE)
+	if (to_set & ~(FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW |
+		       FUSE_SET_ATTR_CTIME))
+		rc = may_setattr(d, to_set, &err);
+	if (!rc && to_set & FUSE_SET_ATTR_SIZE)
 		rc = bpfamd_set_size(d, ino, attr->st_size, &err);
 	if (!rc)
 		rc = set_attrs(d, ino, attr, to_set, &err);
@@ -247,8 +277,12 @@ static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 	pthread_mutex_lock(&d->lock);
 	dir = bpfam_fs_inode(&d->fs, parent);
-	if (!bpfamd_primary(d)) {
-		reply_errno(req, d, -EROFS, NULL);
+	rc = bpfamd_may_change(d);
+	/* The node table grows now: after the record there is no failing. */
+	if (!rc && !bpfamd_node(d, d->fs.max_ino + 1))
+		rc = -ENOMEM;
+	if (rc) {
+		reply_errno(req, d, rc, NULL);
 		return;
 	}
 	if (dir && dir->mode & S_ISGID) {
@@ -280,6 +314,35 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		     mode_t mode)
 {
 	make_node(req, parent, name, S_IFDIR | (mode & 07777), NULL);
+}
+
+/* unlink and rmdir: the name goes now, the space when every host lets go. */
+static void remove_node(fuse_req_t req, fuse_ino_t parent, const char *name,
+			bool dir)
+{
+	struct bpfamd *d = bpfamd_of(req);
+	struct bpfam_err err = {0};
+	struct bpfam_inode *in;
+	int rc;
+
+	pthread_mutex_lock(&d->lock);
+	in = bpfam_fs_lookup(&d->fs, parent, name);
+	rc = bpfamd_may_change(d);
+	if (!rc)
+		rc = bpfam_fs_delete(&d->fs, parent, name, dir, &err);
+	if (!rc)
+		bpfamd_node_unlinked(d, in);
+	reply_errno(req, d, rc, &err);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_node(req, parent, name, false);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_node(req, parent, name, true);
 }
 
 static void set_open_flags(struct bpfamd *d, struct fuse_file_info *fi)
@@ -332,8 +395,9 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 /*
- * Offsets: 0 ".", 1 "..", then 2 + i for the i-th child.  Children are kept
- * in creation order and never removed, so an offset stays valid.
+ * Offsets: "." is 0, ".." 1, and a child's is its inode number + 1 (at
+ * least 3): children are kept in inode order, so an offset stays valid
+ * while entries come and go around it.
  */
 static size_t add_entry(fuse_req_t req, char *buf, size_t size,
 			const char *name, const struct bpfam_inode *in,
@@ -350,8 +414,8 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct bpfamd *d = bpfamd_of(req);
 	const struct bpfam_inode *dir, *in;
 	size_t used = 0, len;
+	uint32_t i;
 	char *buf;
-	off_t i;
 
 	(void)fi;
 	buf = malloc(size);
@@ -360,6 +424,9 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	pthread_mutex_lock(&d->lock);
+	/* A listing shows what the primary has made, not a second ago's. */
+	if (!off && !bpfamd_primary(d))
+		bpfamd_refresh(d);
 	dir = bpfam_fs_inode(&d->fs, ino);
 	if (!dir || !S_ISDIR(dir->mode)) {
 		pthread_mutex_unlock(&d->lock);
@@ -367,17 +434,23 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, dir ? ENOTDIR : ENOENT);
 		return;
 	}
-	for (i = off; i < 2 + (off_t)dir->nchildren; i++) {
-		if (i < 2)
-			in = i ? bpfam_fs_inode(&d->fs, dir->parent) : dir;
-		else
-			in = dir->children[i - 2];
+	for (; off < 2; off++) {
+		in = off ? bpfam_fs_inode(&d->fs, dir->parent) : dir;
 		len = add_entry(req, buf + used, size - used,
-				i < 2 ? (i ? ".." : ".") : in->name, in, i + 1);
+				off ? ".." : ".", in, off + 1);
+		if (len > size - used)
+			goto full;
+		used += len;
+	}
+	for (i = bpfam_dir_seek(dir, off); i < dir->nchildren; i++) {
+		in = dir->children[i];
+		len = add_entry(req, buf + used, size - used, in->name, in,
+				(off_t)in->ino + 1);
 		if (len > size - used)
 			break;
 		used += len;
 	}
+full:
 	pthread_mutex_unlock(&d->lock);
 	fuse_reply_buf(req, buf, used);
 	free(buf);
@@ -433,6 +506,8 @@ const struct fuse_lowlevel_ops bpfamd_ops = {
 	.setattr = op_setattr,
 	.mknod = op_mknod,
 	.mkdir = op_mkdir,
+	.unlink = op_unlink,
+	.rmdir = op_rmdir,
 	.create = op_create,
 	.open = op_open,
 	.read = bpfamd_read,

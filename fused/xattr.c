@@ -9,6 +9,7 @@
 #include <linux/fuse.h>
 #include <uuid/uuid.h>
 
+#include "json.h"
 #include "nodes.h"
 #include "session.h"
 #include "units.h"
@@ -53,11 +54,6 @@ static void get_fmap(fuse_req_t req, fuse_ino_t ino, size_t size)
 	reply_value(req, &fm, BPFAM_FMAP_BYTES(fm.nr), size);
 }
 
-static void add_u64(struct json_object *o, const char *key, uint64_t v)
-{
-	json_object_object_add(o, key, json_object_new_uint64(v));
-}
-
 static struct json_object *requests_json(struct bpfamd *d)
 {
 	struct json_object *o = json_object_new_object();
@@ -75,7 +71,41 @@ static struct json_object *requests_json(struct bpfamd *d)
 			snprintf(other, sizeof(other), "opcode_%u", op);
 			name = other;
 		}
-		add_u64(o, name, n);
+		bpfam_json_u64(o, name, n);
+	}
+	return o;
+}
+
+/* This host's slot as it last published it. */
+static struct json_object *host_json(const struct bpfamd *d)
+{
+	const struct bpfam_slot_info *s = &d->host.slot;
+	struct json_object *o = json_object_new_object();
+	char id[37];
+
+	bpfam_json_u64(o, "slot", s->index);
+	json_object_object_add(
+		o, "host_id",
+		json_object_new_string(bpfam_host_id_format(s->host_id, id)));
+	json_object_object_add(o, "name", json_object_new_string(s->name));
+	bpfam_json_u64(o, "heartbeat_ms", s->period_ms);
+	bpfam_json_u64(o, "heartbeat", s->heartbeat);
+	bpfam_json_u64(o, "played_seq", d->fs.log.next_seq - 1);
+	bpfam_json_u64(o, "horizon", bpfam_fs_horizon(&d->fs));
+	return o;
+}
+
+/* Whether this host still follows the log, and where it stopped if not. */
+static struct json_object *follow_json(const struct bpfamd *d)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "following",
+			       json_object_new_boolean(!d->stuck_seq));
+	if (d->stuck_seq) {
+		bpfam_json_u64(o, "stopped_at", d->stuck_seq);
+		json_object_object_add(o, "reason",
+				       json_object_new_string(d->stuck_msg));
 	}
 	return o;
 }
@@ -85,13 +115,21 @@ static void add_fs_stats(struct json_object *o, struct bpfamd *d)
 	const struct bpfam_fs *fs = &d->fs;
 
 	pthread_mutex_lock(&d->lock);
-	add_u64(o, "files", fs->nfiles);
-	add_u64(o, "dirs", fs->ndirs);
-	add_u64(o, "bytes_used", bpfam_fs_bytes_used(fs));
-	add_u64(o, "bytes_free", bpfam_fs_bytes_free(fs));
-	add_u64(o, "log_used", fs->log.tail);
-	add_u64(o, "log_size", fs->log.size);
-	add_u64(o, "fmaps_published", d->maps.entries);
+	bpfam_json_u64(o, "files", fs->nfiles);
+	bpfam_json_u64(o, "dirs", fs->ndirs);
+	bpfam_json_u64(o, "bytes_used", bpfam_fs_bytes_used(fs));
+	bpfam_json_u64(o, "bytes_free", bpfam_fs_bytes_free(fs));
+	bpfam_json_u64(o, "log_used", fs->log.tail);
+	bpfam_json_u64(o, "log_size", fs->log.size);
+	bpfam_json_u64(o, "fmaps_published", d->maps.entries);
+	bpfam_json_u64(o, "deleted_waiting", fs->norphans);
+	bpfam_json_u64(o, "bytes_waiting_reclaim", fs->pending_bytes);
+	bpfam_json_u64(o, "bytes_reclaimed", fs->reclaimed_bytes);
+	json_object_object_add(o, "host", host_json(d));
+	json_object_object_add(o, "follow", follow_json(d));
+	json_object_object_add(o, "fenced",
+			       d->fenced ? json_object_new_string(d->fence_msg) :
+					   NULL);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -102,17 +140,17 @@ static struct json_object *kernel_json(struct bpfamd *d)
 	struct bpfam_counters c;
 
 	bpfamd_maps_counters(&d->maps, &c);
-	add_u64(o, "reads", c.reads);
-	add_u64(o, "writes", c.writes);
-	add_u64(o, "faults", c.faults);
-	add_u64(o, "read_bytes", c.read_bytes);
-	add_u64(o, "write_bytes", c.write_bytes);
-	add_u64(o, "opens", c.opens);
+	bpfam_json_u64(o, "reads", c.reads);
+	bpfam_json_u64(o, "writes", c.writes);
+	bpfam_json_u64(o, "faults", c.faults);
+	bpfam_json_u64(o, "read_bytes", c.read_bytes);
+	bpfam_json_u64(o, "write_bytes", c.write_bytes);
+	bpfam_json_u64(o, "opens", c.opens);
 	/* Handed to the daemon: counted again in "daemon" when served. */
-	add_u64(o, "to_daemon", c.no_fmap + c.stale);
-	add_u64(o, "eof", c.eof);
+	bpfam_json_u64(o, "to_daemon", c.no_fmap + c.stale);
+	bpfam_json_u64(o, "eof", c.eof);
 	/* Failed with EIO (EROFS for rdonly) in the kernel. */
-	add_u64(o, "errors", c.rdonly + c.malformed + c.no_dev);
+	bpfam_json_u64(o, "errors", c.rdonly + c.malformed + c.no_dev);
 	return o;
 }
 
@@ -122,13 +160,13 @@ static struct json_object *daemon_json(struct bpfamd *d)
 {
 	struct json_object *o = json_object_new_object();
 
-	add_u64(o, "reads",
+	bpfam_json_u64(o, "reads",
 		__atomic_load_n(&d->requests[FUSE_READ], __ATOMIC_RELAXED));
-	add_u64(o, "writes",
+	bpfam_json_u64(o, "writes",
 		__atomic_load_n(&d->requests[FUSE_WRITE], __ATOMIC_RELAXED));
-	add_u64(o, "read_bytes",
+	bpfam_json_u64(o, "read_bytes",
 		__atomic_load_n(&d->bytes_read, __ATOMIC_RELAXED));
-	add_u64(o, "write_bytes",
+	bpfam_json_u64(o, "write_bytes",
 		__atomic_load_n(&d->bytes_written, __ATOMIC_RELAXED));
 	return o;
 }
@@ -146,9 +184,7 @@ static struct json_object *stats_json(struct bpfamd *d)
 		json_object_object_add(o, "mode_reason",
 				       json_object_new_string(d->mode_reason));
 	json_object_object_add(o, "role",
-			       json_object_new_string(bpfamd_primary(d) ?
-							      "primary" :
-							      "client"));
+			       json_object_new_string(bpfamd_role_name(d)));
 	json_object_object_add(o, "uuid", json_object_new_string(uuid));
 	json_object_object_add(o, "device", json_object_new_string(d->device));
 	json_object_object_add(o, "mountpoint",
@@ -159,9 +195,9 @@ static struct json_object *stats_json(struct bpfamd *d)
 	json_object_object_add(o, "direct_io",
 			       json_object_new_boolean(d->direct_io));
 	json_object_object_add(o, "requests", requests_json(d));
-	add_u64(o, "bytes_read",
+	bpfam_json_u64(o, "bytes_read",
 		__atomic_load_n(&d->bytes_read, __ATOMIC_RELAXED));
-	add_u64(o, "bytes_written",
+	bpfam_json_u64(o, "bytes_written",
 		__atomic_load_n(&d->bytes_written, __ATOMIC_RELAXED));
 	json_object_object_add(o, "kernel", kernel_json(d));
 	json_object_object_add(o, "daemon", daemon_json(d));

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "fast.h"
+#include "keeper.h"
+#include "nodes.h"
+
+void bpfamd_fence(struct bpfamd *d, const char *why)
+{
+	if (d->fenced)
+		return;
+	d->fenced = true;
+	snprintf(d->fence_msg, sizeof(d->fence_msg), "%s", why);
+	bpfamd_log(LOG_CRIT,
+		   "%s; no longer touching the device: every I/O on %s fails "
+		   "with EIO until it is unmounted",
+		   why, d->mountpoint);
+}
+
+void bpfamd_queue_inval(struct bpfamd *d, uint64_t parent, uint64_t child,
+			const char *name)
+{
+	struct bpfamd_inval *v;
+	size_t cap;
+	char *copy;
+
+	if (d->ninvals == d->invals_cap) {
+		cap = d->invals_cap ? d->invals_cap * 2 : 16;
+		v = realloc(d->invals, cap * sizeof(*v));
+		if (!v)
+			return; /* the entry only lives until its timeout */
+		d->invals = v;
+		d->invals_cap = cap;
+	}
+	copy = strdup(name);
+	if (!copy)
+		return;
+	d->invals[d->ninvals++] = (struct bpfamd_inval){parent, child, copy};
+	/* Wake the keeper: until it sends this, the kernel's cached name
+	 * still opens the deleted file. */
+	pthread_cond_signal(&d->stop);
+}
+
+/*
+ * Notifications go out without d->lock: the kernel may hold the directory
+ * a request of ours is about, and the request would wait for the lock.
+ */
+static void send_invals(struct bpfamd *d)
+{
+	struct bpfamd_inval *v;
+	size_t i, n;
+
+	pthread_mutex_lock(&d->lock);
+	v = d->invals;
+	n = d->ninvals;
+	d->invals = NULL;
+	d->ninvals = d->invals_cap = 0;
+	pthread_mutex_unlock(&d->lock);
+	for (i = 0; i < n; i++) {
+		/* -ENOENT: the kernel had no such entry cached; nothing to do. */
+		fuse_lowlevel_notify_delete(d->se, v[i].parent, v[i].child,
+					    v[i].name, strlen(v[i].name));
+		/* Its attributes (nlink) went stale too; on the fast path this
+		 * also zaps its mappings, which refault through the fmap while
+		 * the kernel still holds the file. */
+		fuse_lowlevel_notify_inval_inode(d->se, v[i].child, 0, 0);
+		free(v[i].name);
+	}
+	free(v);
+}
+
+int bpfamd_reclaim(struct bpfamd *d)
+{
+	struct bpfam_err err;
+	uint64_t gate;
+	int rc;
+
+	if (!d->fs.norphans || bpfamd_may_change(d))
+		return 0;
+	gate = bpfam_slots_gate(&d->fs.dev, &d->fs.sb, d->host.slot.index,
+				bpfam_fs_horizon(&d->fs));
+	rc = bpfam_fs_reclaim(&d->fs, gate, &err);
+	if (rc == -ESTALE)
+		bpfamd_fence(d, err.msg);
+	else if (rc < 0)
+		bpfamd_log(LOG_WARNING, "cannot reclaim: %s", err.msg);
+	return rc;
+}
+
+static void beat(struct bpfamd *d)
+{
+	static bool said;
+	struct bpfam_err err;
+	int rc;
+
+	if (d->fenced)
+		return;
+	if (!bpfamd_primary(d))
+		bpfamd_refresh(d);
+	if (d->fenced)
+		return;
+	rc = bpfam_host_beat(&d->host, d->stuck_seq, &err);
+	if (rc == -ESTALE) {
+		bpfamd_fence(d, err.msg);
+		return;
+	}
+	if (rc && !said)
+		bpfamd_log(LOG_ERR, "heartbeat: %s", err.msg);
+	said = rc != 0;
+	if (bpfamd_primary(d))
+		bpfamd_reclaim(d);
+}
+
+/* Withdraw what the kernel could use to reach the device, and let go. */
+static void finish_fence(struct bpfamd *d)
+{
+	uint64_t *zap = NULL, ino, nzap = 0;
+
+	pthread_rwlock_wrlock(&d->io);
+	pthread_mutex_lock(&d->lock);
+	if (d->nodes_cap)
+		zap = calloc(d->nodes_cap, sizeof(*zap));
+	for (ino = 0; ino < d->nodes_cap; ino++) {
+		if (d->nodes[ino].published)
+			bpfamd_maps_delete(&d->maps, ino);
+		d->nodes[ino].published = false;
+		if (zap && d->nodes[ino].nlookup)
+			zap[nzap++] = ino;
+	}
+	bpfamd_fast_stop(d);
+	bpfam_host_ack_fence(&d->host);
+	d->host.joined = false;
+	bpfam_device_close(&d->fs.dev);
+	pthread_mutex_unlock(&d->lock);
+	pthread_rwlock_unlock(&d->io);
+	/* Drop every page and mapping of our files the kernel still has. */
+	for (ino = 0; ino < nzap; ino++)
+		fuse_lowlevel_notify_inval_inode(d->se, zap[ino], 0, 0);
+	free(zap);
+	bpfamd_log(LOG_NOTICE, "fence acknowledged; device %s released",
+		   d->device);
+}
+
+static void *keeper(void *arg)
+{
+	struct bpfamd *d = arg;
+	bool released = false;
+	struct timespec t;
+
+	pthread_mutex_lock(&d->lock);
+	while (!d->stopping) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		t.tv_nsec += (long)(d->period_ms % 1000) * 1000000;
+		t.tv_sec += d->period_ms / 1000 + t.tv_nsec / 1000000000;
+		t.tv_nsec %= 1000000000;
+		pthread_cond_timedwait(&d->stop, &d->lock, &t);
+		if (d->stopping)
+			break;
+		beat(d);
+		pthread_mutex_unlock(&d->lock);
+		if (d->fenced && !released) {
+			finish_fence(d);
+			released = true;
+		}
+		send_invals(d);
+		pthread_mutex_lock(&d->lock);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+int bpfamd_keeper_start(struct bpfamd *d, pthread_t *thread)
+{
+	sigset_t block, old;
+	int rc;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	rc = pthread_create(thread, NULL, keeper, d);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return -rc;
+}
+
+void bpfamd_keeper_stop(struct bpfamd *d, pthread_t thread)
+{
+	pthread_mutex_lock(&d->lock);
+	d->stopping = true;
+	pthread_cond_signal(&d->stop);
+	pthread_mutex_unlock(&d->lock);
+	pthread_join(thread, NULL);
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The keeper: one thread per daemon that beats this host's slot every
+ * heartbeat period, follows the log on a client, reclaims on the primary,
+ * tells the kernel about names that went away, and fences the daemon when
+ * the device stops being ours (docs/sharing.md).
+ */
+#ifndef BPFAMD_KEEPER_H
+#define BPFAMD_KEEPER_H
+
+#include "bpfamd.h"
+
+/*
+ * Start the keeper; 0 or -errno.  It runs with the exit signals blocked,
+ * so SIGTERM and SIGINT reach the FUSE loop's threads.
+ */
+int bpfamd_keeper_start(struct bpfamd *d, pthread_t *thread);
+void bpfamd_keeper_stop(struct bpfamd *d, pthread_t thread);
+
+/*
+ * Called with d->lock held when something says the device is no longer
+ * ours (-ESTALE from libbpfam, with @why naming it): from now on nothing
+ * touches the device, every I/O fails with EIO, and the keeper finishes
+ * the fence within a period — kernel mappings zapped, fmaps withdrawn,
+ * the fence acknowledged in our slot, the device closed.
+ */
+void bpfamd_fence(struct bpfamd *d, const char *why);
+
+/* Queue a kernel entry invalidation for the keeper (d->lock held). */
+void bpfamd_queue_inval(struct bpfamd *d, uint64_t parent, uint64_t child,
+			const char *name);
+
+/*
+ * Give the primary back the space every registered host has let go of
+ * (d->lock held): 1 if a reclaim record freed some, 0, or -errno.
+ */
+int bpfamd_reclaim(struct bpfamd *d);
+
+#endif /* BPFAMD_KEEPER_H */
