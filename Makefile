@@ -40,6 +40,7 @@ include bpf/bpf.mk
 include fused/fused.mk
 include tests/unit/unit.mk
 include $(wildcard tests/integration/*.mk)
+include tests/sim/sim.mk
 include tests/vm/vm.mk
 include tests/fuzz/fuzz.mk
 include scripts/bench/bench.mk
