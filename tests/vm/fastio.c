@@ -28,13 +28,21 @@
  *                                   of the second half ("new ...") and a
  *                                   pread() of the first 4 KiB ("pread ...")
  *                                   do now: ok, SIGBUS, differs or the errno
+ *   fastio watch FILE SEED STOP     open and map FILE, then check the whole
+ *                                   file through the mapping and with
+ *                                   pread() on that fd, again and again
+ *                                   (one line a pass: "pass N mmap R pread
+ *                                   R", R ok, differs, SIGBUS or the errno)
+ *                                   until the file STOP exists; then unmap,
+ *                                   close and print "done passes N bad M"
  *
  * mmap-read and mmap-write print "faults N" (minor faults of the accesses,
  * getrusage) on stdout; smaps does not count devmap PMDs, faults do: one per
  * 2 MiB when the file is mapped with PMDs, one per 4 KiB otherwise.
  *
  * Exit status: 0 done and equal (pread/pwrite/touch: always 0 once the call
- * was made), 1 a mismatch or an error (said on stderr), 2 usage.
+ * was made; watch: every pass was ok), 1 a mismatch or an error (said on
+ * stderr), 2 usage.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -49,6 +57,7 @@
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef MADV_HWPOISON
@@ -366,6 +375,60 @@ static int do_hold(const char *path)
 	return 0;
 }
 
+/* pread() the whole of @fd and check it: "ok", "differs" or the error. */
+static const char *pread_all(const char *path, int fd, uint64_t size,
+			     void *buf)
+{
+	static char why[64];
+	uint64_t off;
+
+	for (off = 0; off < size; off += CHUNK) {
+		size_t n = size - off < CHUNK ? size - off : CHUNK;
+		ssize_t r = pread(fd, buf, n, off);
+
+		if (r != (ssize_t)n) {
+			snprintf(why, sizeof(why), "%s",
+				 r < 0 ? (errno == EIO ? "EIO" : strerror(errno)) :
+					 "short");
+			return why;
+		}
+		if (verify(path, buf, off, n))
+			return "differs";
+	}
+	return "ok";
+}
+
+static int do_watch(const char *path, const char *stop)
+{
+	uint64_t size, pass = 0, bad = 0;
+	char *buf = xmalloc(CHUNK);
+	int fd = open_file(path, O_RDONLY, &size);
+	const struct timespec pause = {.tv_nsec = 100 * 1000000};
+	const char *m, *p;
+	volatile uint64_t *w;
+
+	w = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (w == MAP_FAILED)
+		die("mmap");
+	do {
+		pass++;
+		m = probe(w, 0, size & ~7ULL);
+		p = pread_all(path, fd, size, buf);
+		if (strcmp(m, "ok") || strcmp(p, "ok"))
+			bad++;
+		printf("pass %llu mmap %s pread %s\n", (unsigned long long)pass,
+		       m, p);
+		fflush(stdout);
+		nanosleep(&pause, NULL);
+	} while (access(stop, F_OK));
+	if (munmap((void *)w, size))
+		die("munmap");
+	close(fd);
+	printf("done passes %llu bad %llu\n", (unsigned long long)pass,
+	       (unsigned long long)bad);
+	return bad != 0;
+}
+
 static int do_poison(const char *path, uint64_t off)
 {
 	uint64_t size, pg = off & ~4095ULL;
@@ -420,6 +483,10 @@ int main(int argc, char **argv)
 		return do_mmap(argv[2], 0);
 	if (argc == 4 && !strcmp(cmd, "hold"))
 		return do_hold(argv[2]);
+	if (argc == 5 && !strcmp(cmd, "watch")) {
+		seed = num(argv[3]);
+		return do_watch(argv[2], argv[4]);
+	}
 	if (argc == 4 && (!strcmp(cmd, "gen") || !strcmp(cmd, "check"))) {
 		seed = num(argv[2]);
 		size = num(argv[3]);
@@ -449,6 +516,7 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr,
 		"usage: fastio write|read|sendfile-write|sendfile-read|mmap-write|mmap-read|hold FILE SEED\n"
+		"       fastio watch FILE SEED STOP\n"
 		"       fastio gen|check SEED SIZE\n"
 		"       fastio poison|touch FILE OFF\n"
 		"       fastio pread|pwrite FILE OFF LEN\n");

@@ -55,12 +55,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-new_image() { # NAME: a fresh, zeroed (sparse) NVDIMM backing file
-	local img=/dev/shm/bpfam-vmtest.$$.$1.img
+# new_image NAME: sets img (the caller's) to a fresh, zeroed (sparse) NVDIMM
+# backing file, removed at exit.  Not in a $(...): that subshell's images+=
+# would be lost, and the file left in /dev/shm.
+new_image() {
+	img=/dev/shm/bpfam-vmtest.$$.$1.img
 	rm -f "$img"
 	truncate -s "$NVDIMM_SIZE" "$img" || exit 1
 	images+=("$img")
-	echo "$img"
 }
 
 # start_guest NAME ROLE IMAGE [CMDLINE-WORDS...]: boots qemu in the
@@ -124,7 +126,7 @@ running() { kill -0 "$1" 2>/dev/null; }
 
 suite_single() {
 	local img words=()
-	img=$(new_image single)
+	new_image single
 	[ -n "${VMTEST_TESTS:-}" ] && words+=("VMTEST_TESTS=$VMTEST_TESTS")
 	[ "${VMTEST_SELFTEST_FAIL:-0}" = 1 ] && words+=(VMTEST_SELFTEST_FAIL=1)
 	[ "${VMTEST_SELFTEST_PANIC:-0}" = 1 ] && words+=(VMTEST_SELFTEST_PANIC=1)
@@ -152,7 +154,7 @@ barrier_release() {
 
 suite_two() {
 	local img words=() pa pb t=0 a_done=0 b_done=0
-	img=$(new_image two)
+	new_image two
 	[ -n "${VMTEST_MULTI_TESTS:-}" ] && words+=("VMTEST_TESTS=$VMTEST_MULTI_TESTS")
 	start_guest two-a primary "$img" "${words[@]}"
 	pa=$guest_pid
