@@ -218,10 +218,37 @@ test_mkfs_fences() {
 	dl_stop "$c"
 }
 
+# --- a killed client holds space until it is evicted ---------------------
+
+test_evict_dead_client() {
+	if ! start_pair 256M; then
+		not_ok "two hosts mount a fresh device"
+		return
+	fi
+	"$PY" "$SHARING" make "$A" 0 1 $((2 * MiB))
+	wait_until 5 test -e "$B/f0"
+	exec 7<"$B/f0"
+	rm "$A/f0"
+	check "the client holds the deleted file: its space waits" \
+		wait_until 5 stat_is "$A" .bytes_waiting_reclaim $((2 * MiB))
+	# (the daemon does not inherit fd 7: it was started before)
+	dl_kill "$B"
+	exec 7<&-
+	check "a killed client's slot still holds it" \
+		sh -c "sleep 1; [ \"\$($BPFAM stats --json $A | jq .bytes_waiting_reclaim)\" = $((2 * MiB)) ]"
+	check "bpfam hosts shows the client dead" \
+		sh -c "$BPFAM hosts --json $DEV | jq -e '.[] | select(.host_id == \"$ID_B\") | .state == \"dead\"' >/dev/null"
+	check "bpfam host evict removes it" quietly "$BPFAM" host evict "$ID_B" "$DEV"
+	check "and its horizon stops holding the space: reclaimed" \
+		wait_until 5 stat_is "$A" .bytes_waiting_reclaim 0
+	dl_stop "$A"
+}
+
 check "jq, python3, setpriv are installed" \
 	quietly command -v jq python3 setpriv
 test_delete_while_reading
 test_full_device
 test_stuck_and_recover
+test_evict_dead_client
 test_mkfs_fences
 tap_done
