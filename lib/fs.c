@@ -591,8 +591,10 @@ static int play_reclaim(struct bpfam_fs *fs, const struct bpfam_record *r,
 		fs->ninodes--;
 		free_inode(in);
 	}
-	memmove(fs->orphans, fs->orphans + n,
-		(fs->norphans - n) * sizeof(*fs->orphans));
+	/* No arithmetic on orphans before the first delete allocates it. */
+	if (n)
+		memmove(fs->orphans, fs->orphans + n,
+			(fs->norphans - n) * sizeof(*fs->orphans));
 	fs->norphans -= n;
 	fs->reclaimed_upto = upto;
 	return 0;

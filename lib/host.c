@@ -89,6 +89,18 @@ static __le64 incarnation_word(const struct bpfam_device *dev,
 	return __atomic_load_n(&at->incarnation, __ATOMIC_ACQUIRE);
 }
 
+/* Whether the host of @s beats: this waits three of its periods. */
+static bool slot_live(const struct bpfam_device *dev,
+		      const struct bpfam_sb_info *sb,
+		      const struct bpfam_slot_info *s)
+{
+	bool live;
+
+	bpfam_slots_liveness(dev, sb, s, 1, bpfam_slots_liveness_wait(s, 1, 0),
+			     &live);
+	return live;
+}
+
 /*
  * A slot for @id: its own old one (if dead), else the first free one;
  * @seen is its incarnation word as it was when judged so.
@@ -102,7 +114,6 @@ static int pick_slot(struct bpfam_host *h, const uint8_t id[16],
 	uint32_t i, free = UINT32_MAX;
 	__le64 word, free_word = 0;
 	char idbuf[37];
-	bool live;
 
 	for (i = 0; i < sb->slots_nr; i++) {
 		word = incarnation_word(dev, sb, i);
@@ -121,9 +132,7 @@ static int pick_slot(struct bpfam_host *h, const uint8_t id[16],
 		}
 		if (memcmp(s.host_id, id, 16))
 			continue;
-		bpfam_slots_liveness(dev, sb, &s, 1,
-				     bpfam_slots_liveness_wait(&s, 1, 0), &live);
-		if (live)
+		if (slot_live(dev, sb, &s))
 			return bpfam_err(err, EBUSY,
 					 "%s: host id %s is already mounted (slot %u, '%s', pid %u, %s); give each mount its own host id",
 					 dev->path,
@@ -171,6 +180,35 @@ static int publish(struct bpfam_host *h, struct bpfam_err *err)
 	return 0;
 }
 
+/*
+ * The writer's flock keeps a second primary away on one machine only: a
+ * live primary slot of another host keeps it away everywhere (two log
+ * writers would hand out the same sequence numbers and extents).
+ */
+static int check_one_primary(struct bpfam_host *h, const uint8_t id[16],
+			     struct bpfam_err *err)
+{
+	const struct bpfam_device *dev = &h->fs->dev;
+	const struct bpfam_sb_info *sb = &h->fs->sb;
+	struct bpfam_slot_info s;
+	char idbuf[37];
+	uint32_t i;
+
+	for (i = 0; i < sb->slots_nr; i++) {
+		if (bpfam_slot_read(dev, sb, i, &s) != BPFAM_SLOT_USED ||
+		    s.role != BPFAM_ROLE_PRIMARY ||
+		    s.state == BPFAM_HOST_FENCED || !memcmp(s.host_id, id, 16))
+			continue;
+		if (slot_live(dev, sb, &s))
+			return bpfam_err(err, EBUSY,
+					 "%s: host %s ('%s', slot %u, pid %u) is mounted as the primary; a filesystem has one metadata writer",
+					 dev->path,
+					 bpfam_host_id_format(s.host_id, idbuf),
+					 s.name, i, s.pid);
+	}
+	return 0;
+}
+
 int bpfam_host_join(struct bpfam_host *h, struct bpfam_fs *fs,
 		    const uint8_t id[16], uint32_t role, uint32_t period_ms,
 		    const char *mountpoint, struct bpfam_err *err)
@@ -192,6 +230,11 @@ int bpfam_host_join(struct bpfam_host *h, struct bpfam_fs *fs,
 	 * two such hosts apart; only a restart cannot reclaim the old slot. */
 	if (!memcmp(mine, (uint8_t[16]){0}, 16))
 		uuid_generate_random(mine);
+	if (role == BPFAM_ROLE_PRIMARY) {
+		rc = check_one_primary(h, mine, err);
+		if (rc)
+			return rc;
+	}
 	for (tries = 0; tries < 4;) {
 		memset(s, 0, sizeof(*s));
 		rc = pick_slot(h, mine, &s->index, &seen, err);
@@ -251,8 +294,7 @@ static int still_ours(struct bpfam_host *h, struct bpfam_err *err)
 			 h->fs->dev.path, h->slot.index);
 }
 
-int bpfam_host_beat(struct bpfam_host *h, uint64_t stuck_seq,
-		    struct bpfam_err *err)
+int bpfam_host_pulse(struct bpfam_host *h, struct bpfam_err *err)
 {
 	int rc = bpfam_fs_check_sb(h->fs, err);
 
@@ -261,10 +303,18 @@ int bpfam_host_beat(struct bpfam_host *h, uint64_t stuck_seq,
 	if (rc)
 		return rc;
 	h->slot.heartbeat++;
+	/* A daemon that forked to the background beats from a new pid. */
+	h->slot.pid = (uint32_t)getpid();
+	return publish(h, err);
+}
+
+int bpfam_host_beat(struct bpfam_host *h, uint64_t stuck_seq,
+		    struct bpfam_err *err)
+{
 	h->slot.played_seq = h->fs->log.next_seq - 1;
 	h->slot.horizon = bpfam_fs_horizon(h->fs);
 	h->slot.stuck_seq = stuck_seq;
-	return publish(h, err);
+	return bpfam_host_pulse(h, err);
 }
 
 void bpfam_host_ack_fence(struct bpfam_host *h)

@@ -58,6 +58,14 @@ int bpfam_host_beat(struct bpfam_host *h, uint64_t stuck_seq,
 		    struct bpfam_err *err);
 
 /*
+ * The heartbeat and the same checks, publishing nothing else: for a host
+ * still loading the log (its horizon stays the one it joined with, which
+ * holds everything back), so that it is seen live while it mounts and a
+ * mkfs --force waits for it.  Touches no part of the namespace.
+ */
+int bpfam_host_pulse(struct bpfam_host *h, struct bpfam_err *err);
+
+/*
  * Acknowledge a fence: mark our slot fenced, if it is still ours and the
  * slot area still belongs to the filesystem we joined.  The last store a
  * fenced host makes to the device.

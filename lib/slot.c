@@ -15,8 +15,11 @@ _Static_assert(sizeof(struct bpfam_slot) == BPFAM_SLOT_SIZE,
 _Static_assert(BPFAM_SLOTS_OFF + BPFAM_SLOTS_NR * BPFAM_SLOT_SIZE <=
 		       BPFAM_LOG_OFF,
 	       "slots must end before the log");
-_Static_assert(offsetof(struct bpfam_slot, evicted) % 8 == 0,
-	       "evicted is written with one aligned 8-byte store");
+_Static_assert(offsetof(struct bpfam_slot, evicted) % 64 == 0,
+	       "evicted is alone in its cache line, and one aligned store");
+
+/* The owner's part: what it writes and flushes, never the evicted line. */
+#define SLOT_OWN_LEN offsetof(struct bpfam_slot, evicted)
 
 #define SLOT_CRC_LEN offsetof(struct bpfam_slot, crc)
 /* A rewrite takes well under a microsecond; a slot still torn after this
@@ -28,6 +31,14 @@ struct bpfam_slot *bpfam_slot_at(const struct bpfam_device *dev,
 {
 	return (struct bpfam_slot *)(dev->base + sb->slots_off +
 				     (uint64_t)i * sb->slot_size);
+}
+
+/* Another host wrote it: no terminal escapes reach whoever prints it. */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
 }
 
 static void decode(const struct bpfam_slot *s, uint32_t i,
@@ -50,6 +61,8 @@ static void decode(const struct bpfam_slot *s, uint32_t i,
 	o->joined = le64toh(s->joined);
 	memcpy(o->name, s->name, BPFAM_HOSTNAME_MAX);
 	memcpy(o->mountpoint, s->mountpoint, BPFAM_MOUNT_MAX);
+	printable(o->name);
+	printable(o->mountpoint);
 	o->evicted = le64toh(s->evicted);
 }
 
@@ -114,8 +127,8 @@ int bpfam_slot_write(const struct bpfam_device *dev,
 	       strnlen(in->mountpoint, sizeof(s.mountpoint)));
 	s.crc = htole32(bpfam_crc32c(&s, SLOT_CRC_LEN));
 	/* Leave `evicted` to the hosts that write it: it is not ours. */
-	memcpy(at, &s, offsetof(struct bpfam_slot, evicted));
-	return bpfam_device_flush(dev, at, sizeof(*at));
+	memcpy(at, &s, SLOT_OWN_LEN);
+	return bpfam_device_flush(dev, at, SLOT_OWN_LEN);
 }
 
 int bpfam_slot_clear(const struct bpfam_device *dev,
@@ -209,10 +222,18 @@ void bpfam_slots_liveness(const struct bpfam_device *dev,
 
 	bpfam_sleep_ms(wait_ms);
 	for (k = 0; k < n; k++) {
-		live[k] = bpfam_slot_read(dev, sb, hosts[k].index, &now) ==
-				  BPFAM_SLOT_USED &&
-			  now.incarnation == hosts[k].incarnation &&
-			  now.heartbeat != hosts[k].heartbeat;
+		switch (bpfam_slot_read(dev, sb, hosts[k].index, &now)) {
+		case BPFAM_SLOT_TORN:
+			/* Caught mid-rewrite, again: someone is writing it. */
+			live[k] = true;
+			break;
+		case BPFAM_SLOT_USED:
+			live[k] = now.incarnation == hosts[k].incarnation &&
+				  now.heartbeat != hosts[k].heartbeat;
+			break;
+		default:
+			live[k] = false;
+		}
 	}
 }
 

@@ -116,10 +116,13 @@ struct bpfam_slot {
 	__le64 joined;         /* mount time, seconds since the epoch */
 	char name[BPFAM_HOSTNAME_MAX];   /* hostname, NUL padded */
 	char mountpoint[BPFAM_MOUNT_MAX]; /* NUL padded, may be cut */
-	__u8 rsvd[60];         /* zero */
+	__u8 rsvd[12];         /* zero */
 	__le32 crc;            /* CRC32C of bytes [0, offsetof(crc)) */
+	/* Its own cache line: on memory that is not coherent between hosts
+	 * a line is written back whole, so the owner's and the evictor's
+	 * flushes must never carry each other's stale bytes. */
 	__le64 evicted;        /* written by others: the incarnation evicted */
-	__u8 rsvd2[8];         /* zero */
+	__u8 rsvd2[56];        /* zero */
 };
 
 /*
