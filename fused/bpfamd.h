@@ -26,6 +26,7 @@
 
 #include "fs.h"
 #include "host.h"
+#include "log.h"
 #include "maps.h"
 
 enum bpfamd_role {
@@ -58,6 +59,7 @@ struct bpfamd_node {
 	uint64_t chunk;	  /* pending user.bpfam.layout, used at sizing */
 	uint32_t strips;  /* 0: simple */
 	bool published;	  /* its fmap is in the fmaps BPF map */
+	bool memerr_said; /* a memory error in its data was logged */
 };
 
 /* Request counts by FUSE opcode (the uapi numbers, all below 64). */
@@ -75,6 +77,8 @@ struct bpfamd {
 	struct bpf_link *fast_link; /* its lifetime is the fast path's */
 	bool foreground;
 	bool debug;
+	struct fuse_args fuse_args;	  /* libfuse's options, for the session */
+	struct fuse_cmdline_opts cmdline; /* -s, -o max_threads=, ... */
 	bool recover;		 /* -o recover: read-only up to a bad record */
 	uint8_t host_id[16];	 /* -o host-id=, else zero: the machine id */
 	uint32_t period_ms;	 /* -o heartbeat= */
@@ -88,6 +92,8 @@ struct bpfamd {
 	pthread_mutex_t lock; /* everything below up to the counters */
 	pthread_cond_t stop;  /* wakes the keeper thread to quit */
 	bool stopping;
+	bool pulsing;	      /* the start-up heartbeat runs */
+	pthread_t pulse_thread;
 	bool map_full;	      /* said once: the fmaps map is full */
 	bool fenced;	      /* for good: the device is not ours any more */
 	char fence_msg[512];
@@ -106,6 +112,7 @@ struct bpfamd {
 	uint64_t requests[BPFAMD_NR_OPCODES];
 	uint64_t bytes_read;
 	uint64_t bytes_written;
+	uint64_t memory_errors; /* requests failed by a SIGBUS (memerr.c) */
 };
 
 static inline bool bpfamd_primary(const struct bpfamd *d)
@@ -143,10 +150,6 @@ static inline struct bpfamd *bpfamd_of(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
 }
-
-/* Log one line: stderr in the foreground or before daemonizing, else syslog. */
-void bpfamd_log(int prio, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 /* The FUSE operations (ops.c, data.c, xattr.c). */
 extern const struct fuse_lowlevel_ops bpfamd_ops;

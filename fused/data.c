@@ -1,19 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <syslog.h>
 
 #include "bpfam/resolve.h"
 #include "data.h"
+#include "memerr.h"
 
-/*
- * A request is at most 1 MiB and a run ends only at an extent or chunk
- * boundary (2 MiB multiples), so two runs cover any request; a longer list
- * would only serve unusual fmaps in one reply instead of a short one.
- */
-#define MAX_RUNS 8
+/* bpfamd_memerr_guard() leaves it so when no fault happened. */
+#define NO_FAULT UINT64_MAX
 
 /*
  * The file's fmap, or NULL while its size is unset.  See bpfamd.h.  On
@@ -70,43 +67,118 @@ static void *locate(struct bpfamd *d, const struct bpfam_fmap *fm, uint64_t pos,
 	return dev->base + run.dev_off;
 }
 
+/* A copy between a buffer and file bytes [pos, end), under a guard. */
+struct copy {
+	struct bpfamd *d;
+	const struct bpfam_fmap *fm;
+	uint64_t pos, end;
+	char *buf;
+};
+
+/*
+ * Into a bounce buffer, not a reply pointing at the device: a fault in the
+ * kernel's copy from our mapping would fail the reply's writev (EFAULT)
+ * and leave the request unanswered.
+ */
+static int read_runs(void *arg)
+{
+	struct copy *c = arg;
+	uint64_t pos, len;
+	char *buf = c->buf;
+	void *p;
+
+	for (pos = c->pos; pos < c->end; pos += len, buf += len) {
+		len = c->end - pos;
+		p = locate(c->d, c->fm, pos, 0, &len);
+		if (!p)
+			return -EIO;
+		/* Another host may have stored there since we last looked. */
+		bpfam_device_invalidate(&c->d->fs.dev, p, len);
+		memcpy(buf, p, len);
+	}
+	return 0;
+}
+
+/* Counted always, logged once per file: a bad page stays bad. */
+static void memory_error(struct bpfamd *d, fuse_ino_t ino, const char *op,
+			 uint64_t off, uint64_t dev_off)
+{
+	bool said = true;
+
+	bpfamd_count(&d->memory_errors, 1);
+	pthread_mutex_lock(&d->lock);
+	if (ino < d->nodes_cap) {
+		said = d->nodes[ino].memerr_said;
+		d->nodes[ino].memerr_said = true;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (said)
+		return;
+	bpfamd_log(LOG_ERR,
+		   "inode %llu: memory error (SIGBUS) at device offset %llu "
+		   "during a %s at file offset %llu: failed with EIO; device "
+		   "%s shrunk or its memory is bad",
+		   (unsigned long long)ino, (unsigned long long)dev_off, op,
+		   (unsigned long long)off, d->device);
+}
+
 void bpfamd_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		 struct fuse_file_info *fi)
 {
 	struct bpfamd *d = bpfamd_of(req);
-	const struct bpfam_fmap *fm = NULL;
-	struct iovec iov[MAX_RUNS];
-	uint64_t pos = off, end, len;
-	int n = 0, rc;
+	struct copy c = {.d = d, .pos = off};
+	uint64_t dev_off = NO_FAULT;
+	int rc;
 
 	(void)fi;
-	rc = file_fmap(d, ino, &fm);
+	rc = file_fmap(d, ino, &c.fm);
 	if (rc) {
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	if (!fm || pos >= fm->size) {
+	if (!c.fm || c.pos >= c.fm->size) {
 		put_io(d);
 		fuse_reply_buf(req, NULL, 0);
 		return;
 	}
-	end = pos + size < fm->size ? pos + size : fm->size;
-	for (; pos < end && n < MAX_RUNS; pos += len, n++) {
-		len = end - pos;
-		iov[n].iov_base = locate(d, fm, pos, 0, &len);
-		if (!iov[n].iov_base) {
-			put_io(d);
-			fuse_reply_err(req, EIO);
-			return;
-		}
-		iov[n].iov_len = len;
-		/* Another host may have stored there since we last looked. */
-		bpfam_device_invalidate(&d->fs.dev, iov[n].iov_base, len);
+	c.end = c.pos + size < c.fm->size ? c.pos + size : c.fm->size;
+	c.buf = malloc(c.end - c.pos);
+	if (!c.buf) {
+		put_io(d);
+		fuse_reply_err(req, ENOMEM);
+		return;
 	}
-	bpfamd_count(&d->bytes_read, pos - off);
-	/* The reply is copied out of the device: keep it ours until then. */
-	fuse_reply_iov(req, iov, n);
+	rc = bpfamd_memerr_guard(read_runs, &c, &dev_off);
 	put_io(d);
+	if (dev_off != NO_FAULT)
+		memory_error(d, ino, "read", off, dev_off);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+	} else {
+		bpfamd_count(&d->bytes_read, c.end - c.pos);
+		fuse_reply_buf(req, c.buf, c.end - c.pos);
+	}
+	free(c.buf);
+}
+
+static int write_runs(void *arg)
+{
+	struct copy *c = arg;
+	const char *buf = c->buf;
+	uint64_t pos, len;
+	void *p;
+
+	for (pos = c->pos; pos < c->end; pos += len, buf += len) {
+		len = c->end - pos;
+		p = locate(c->d, c->fm, pos, BPFAM_ACC_WRITE, &len);
+		if (!p)
+			return -EIO;
+		memcpy(p, buf, len);
+		/* Durable and visible to other hosts before we reply. */
+		if (bpfam_device_flush(&c->d->fs.dev, p, len))
+			return -EIO;
+	}
+	return 0;
 }
 
 /*
@@ -115,28 +187,22 @@ void bpfamd_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
  * EOF stores what fits and reports the short count.  Returns the count or
  * -errno.
  */
-static long write_runs(struct bpfamd *d, const struct bpfam_fmap *fm,
-		       const char *buf, size_t size, uint64_t off)
+static long write_file(struct bpfamd *d, fuse_ino_t ino,
+		       const struct bpfam_fmap *fm, const char *buf,
+		       size_t size, uint64_t off)
 {
-	uint64_t pos = off, end, len;
-	void *p;
+	struct copy c = {.d = d, .fm = fm, .pos = off, .buf = (char *)buf};
+	uint64_t dev_off = NO_FAULT;
+	int rc;
 
-	if (!fm || pos >= fm->size)
+	if (!fm || off >= fm->size)
 		return -EFBIG;
-	end = pos + size < fm->size ? pos + size : fm->size;
-	for (; pos < end; pos += len, buf += len) {
-		len = end - pos;
-		p = locate(d, fm, pos, BPFAM_ACC_WRITE, &len);
-		if (!p)
-			return -EIO;
-		memcpy(p, buf, len);
-		/* Durable and visible to other hosts before we reply. */
-		if (bpfam_device_flush(&d->fs.dev, p, len))
-			return -EIO;
-	}
-	return (long)(end - off);
+	c.end = off + size < fm->size ? off + size : fm->size;
+	rc = bpfamd_memerr_guard(write_runs, &c, &dev_off);
+	if (dev_off != NO_FAULT)
+		memory_error(d, ino, "write", off, dev_off);
+	return rc ? rc : (long)(c.end - off);
 }
-
 
 void bpfamd_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		  off_t off, struct fuse_file_info *fi)
@@ -156,7 +222,7 @@ void bpfamd_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	rc = write_runs(d, fm, buf, size, off);
+	rc = write_file(d, ino, fm, buf, size, off);
 	put_io(d);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);

@@ -53,7 +53,7 @@ int bpfamd_fast_check(struct bpfamd *d)
 	else if (!d->fs.dev.devdax)
 		why = "device is a regular file (emulation)";
 	else if (!d->maps.skel)
-		why = "BPF unavailable, no fmaps published";
+		return -1; /* mount_fs() put the reason in d->mode_reason */
 	if (!why)
 		return 0;
 	snprintf(d->mode_reason, sizeof(d->mode_reason), "%s", why);
@@ -94,7 +94,9 @@ static int attach_resolver(struct bpfamd *d, int fuse_fd)
 		goto destroy;
 	}
 	skel->struct_ops.bpfam_fmap_ops->fuse_fd = fuse_fd;
+	bpfamd_log_libbpf_hold();
 	rc = fmap_ops__load(skel);
+	bpfamd_log_libbpf_release(rc != 0);
 	if (rc) {
 		why_not(d, -rc, "cannot load the fmap_ops program");
 		goto destroy;

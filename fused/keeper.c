@@ -101,10 +101,7 @@ static void beat(struct bpfamd *d)
 
 	if (d->fenced)
 		return;
-	if (!bpfamd_primary(d))
-		bpfamd_refresh(d);
-	if (d->fenced)
-		return;
+	/* Beat first: a long catch-up must not make us look dead. */
 	rc = bpfam_host_beat(&d->host, d->stuck_seq, &err);
 	if (rc == -ESTALE) {
 		bpfamd_fence(d, err.msg);
@@ -115,13 +112,17 @@ static void beat(struct bpfamd *d)
 	said = rc != 0;
 	if (bpfamd_primary(d))
 		bpfamd_reclaim(d);
+	else
+		bpfamd_refresh(d);
 }
 
-/* Withdraw what the kernel could use to reach the device, and let go. */
-static void finish_fence(struct bpfamd *d)
+int bpfamd_withdraw(struct bpfamd *d)
 {
 	uint64_t *zap = NULL, ino, nzap = 0;
+	int rc, failed = 0;
 
+	/* In-flight copies drain; later ones see d->fenced or the closed
+	 * session and fail. */
 	pthread_rwlock_wrlock(&d->io);
 	pthread_mutex_lock(&d->lock);
 	if (d->nodes_cap)
@@ -130,21 +131,53 @@ static void finish_fence(struct bpfamd *d)
 		if (d->nodes[ino].published)
 			bpfamd_maps_delete(&d->maps, ino);
 		d->nodes[ino].published = false;
-		if (zap && d->nodes[ino].nlookup)
+		if (!d->nodes[ino].nlookup)
+			continue;
+		if (zap)
 			zap[nzap++] = ino;
+		else
+			failed++; /* cannot tell the kernel: never say done */
 	}
 	bpfamd_fast_stop(d);
-	bpfam_host_ack_fence(&d->host);
+	pthread_mutex_unlock(&d->lock);
+	pthread_rwlock_unlock(&d->io);
+	/* The kernel drops every mapping of our files and waits for its own
+	 * copies (kpatch 0007); without the io lock, which a READ it waits
+	 * on may need. */
+	for (ino = 0; ino < nzap; ino++) {
+		rc = fuse_lowlevel_notify_inval_inode(d->se, zap[ino], 0, 0);
+		/* Unknown to the kernel, or no connection left: nothing
+		 * maps it through this mount. */
+		if (rc && rc != -ENOENT && rc != -ENODEV && rc != -ENOTCONN)
+			failed++;
+	}
+	free(zap);
+	return failed;
+}
+
+/*
+ * Let go only once nothing can reach the device: the acknowledgement tells
+ * mkfs and the primary's reclaim gate that this host touches nothing any
+ * more, so it must be true when said.
+ */
+static void finish_fence(struct bpfamd *d)
+{
+	int failed = bpfamd_withdraw(d);
+
+	pthread_mutex_lock(&d->lock);
+	if (!failed)
+		bpfam_host_ack_fence(&d->host);
 	d->host.joined = false;
 	bpfam_device_close(&d->fs.dev);
 	pthread_mutex_unlock(&d->lock);
-	pthread_rwlock_unlock(&d->io);
-	/* Drop every page and mapping of our files the kernel still has. */
-	for (ino = 0; ino < nzap; ino++)
-		fuse_lowlevel_notify_inval_inode(d->se, zap[ino], 0, 0);
-	free(zap);
-	bpfamd_log(LOG_NOTICE, "fence acknowledged; device %s released",
-		   d->device);
+	if (failed)
+		bpfamd_log(LOG_CRIT,
+			   "fence not acknowledged: the kernel may still map "
+			   "%d of our files; device %s released",
+			   failed, d->device);
+	else
+		bpfamd_log(LOG_NOTICE,
+			   "fence acknowledged; device %s released", d->device);
 }
 
 static void *keeper(void *arg)
@@ -154,6 +187,7 @@ static void *keeper(void *arg)
 	struct timespec t;
 
 	pthread_mutex_lock(&d->lock);
+	beat(d); /* at once: the pulse of the start-up has just stopped */
 	while (!d->stopping) {
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		t.tv_nsec += (long)(d->period_ms % 1000) * 1000000;
@@ -175,7 +209,29 @@ static void *keeper(void *arg)
 	return NULL;
 }
 
-int bpfamd_keeper_start(struct bpfamd *d, pthread_t *thread)
+/* While the daemon starts: heartbeats only (bpfam_host_pulse()). */
+static void *pulser(void *arg)
+{
+	struct bpfamd *d = arg;
+	struct bpfam_err err;
+	struct timespec t;
+
+	pthread_mutex_lock(&d->lock);
+	while (d->pulsing) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		t.tv_nsec += (long)(d->period_ms % 1000) * 1000000;
+		t.tv_sec += d->period_ms / 1000 + t.tv_nsec / 1000000000;
+		t.tv_nsec %= 1000000000;
+		pthread_cond_timedwait(&d->stop, &d->lock, &t);
+		if (d->pulsing && bpfam_host_pulse(&d->host, &err) == -ESTALE)
+			bpfamd_fence(d, err.msg);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+static int start_thread(struct bpfamd *d, pthread_t *thread,
+			void *(*fn)(void *))
 {
 	sigset_t block, old;
 	int rc;
@@ -186,9 +242,38 @@ int bpfamd_keeper_start(struct bpfamd *d, pthread_t *thread)
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	rc = pthread_create(thread, NULL, keeper, d);
+	rc = pthread_create(thread, NULL, fn, d);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return -rc;
+}
+
+int bpfamd_pulse_start(struct bpfamd *d)
+{
+	int rc;
+
+	d->pulsing = true;
+	rc = start_thread(d, &d->pulse_thread, pulser);
+	if (rc)
+		d->pulsing = false;
+	return rc;
+}
+
+void bpfamd_pulse_stop(struct bpfamd *d)
+{
+	pthread_mutex_lock(&d->lock);
+	if (!d->pulsing) {
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	d->pulsing = false;
+	pthread_cond_signal(&d->stop);
+	pthread_mutex_unlock(&d->lock);
+	pthread_join(d->pulse_thread, NULL);
+}
+
+int bpfamd_keeper_start(struct bpfamd *d, pthread_t *thread)
+{
+	return start_thread(d, thread, keeper);
 }
 
 void bpfamd_keeper_stop(struct bpfamd *d, pthread_t thread)

@@ -18,6 +18,15 @@ int bpfamd_keeper_start(struct bpfamd *d, pthread_t *thread);
 void bpfamd_keeper_stop(struct bpfamd *d, pthread_t thread);
 
 /*
+ * Heartbeats from the join until the keeper takes over: loading the log,
+ * publishing fmaps and mounting take longer than a liveness window, and a
+ * host that looks dead meanwhile would be formatted over or evicted.  Stop
+ * it before fuse_daemonize() (a fork keeps no threads).  0 or -errno.
+ */
+int bpfamd_pulse_start(struct bpfamd *d);
+void bpfamd_pulse_stop(struct bpfamd *d);
+
+/*
  * Called with d->lock held when something says the device is no longer
  * ours (-ESTALE from libbpfam, with @why naming it): from now on nothing
  * touches the device, every I/O fails with EIO, and the keeper finishes
@@ -25,6 +34,14 @@ void bpfamd_keeper_stop(struct bpfamd *d, pthread_t thread);
  * the fence acknowledged in our slot, the device closed.
  */
 void bpfamd_fence(struct bpfamd *d, const char *why);
+
+/*
+ * Withdraw every published fmap, detach the fast path and have the kernel
+ * drop its mappings of every file it still knows (without d->lock and
+ * d->io): after it, nothing reaches the device through this mount.
+ * Returns how many files the kernel could not be told about.
+ */
+int bpfamd_withdraw(struct bpfamd *d);
 
 /* Queue a kernel entry invalidation for the keeper (d->lock held). */
 void bpfamd_queue_inval(struct bpfamd *d, uint64_t parent, uint64_t child,

@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bpfamd [-f] [-d] [-o OPTIONS] DEVICE MOUNTPOINT
+ * bpfamd [-f] [-d] [-s] [-o OPTIONS] DEVICE MOUNTPOINT [-o OPTIONS]
  *
- * Everything that can refuse the mount is checked before anything is
- * mounted, each refusal one line on stderr and exit status 1 (2 for a bad
- * command line); only then does the daemon mount, go to the background and
- * serve until unmounted or signalled.
+ * Options are libfuse's (fuse_opt_parse, fuse_parse_cmdline), so the
+ * standard FUSE ones work, and may follow the operands as mount.fuse3
+ * puts them.  Everything that can refuse the mount is checked before
+ * anything is mounted, each refusal one line on stderr and exit status 1
+ * (2 for a bad command line); only then does the daemon mount, go to the
+ * background and serve until unmounted or signalled.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +24,15 @@
 
 #include <uuid/uuid.h>
 
+#include "bpfam/version.h"
 #include "fast.h"
 #include "host.h"
 #include "keeper.h"
+#include "log.h"
 #include "mountinfo.h"
 #include "nodes.h"
+#include "notify.h"
+#include "memerr.h"
 #include "session.h"
 
 #define PERIOD_DEFAULT_MS 100
@@ -35,62 +41,107 @@
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
-static bool log_to_syslog;
+static const char usage_line[] =
+	"usage: %s [-f] [-d] [-s] [-o OPTION[,OPTION...]] DEVICE MOUNTPOINT\n";
 
-void bpfamd_log(int prio, const char *fmt, ...)
+static const char help_text[] =
+	"\n"
+	"Serve the bpfam filesystem on DEVICE (/dev/daxX.Y, or a regular\n"
+	"file emulating one) at MOUNTPOINT.  Unmount with 'umount\n"
+	"MOUNTPOINT' or 'fusermount3 -u MOUNTPOINT'; SIGTERM and SIGINT\n"
+	"unmount too.  Options may come before or after the operands, so\n"
+	"that mount(8) works too: 'mount -t fuse.bpfamd DEVICE MOUNTPOINT\n"
+	"-o OPTIONS' (through mount.fuse3).\n"
+	"\n"
+	"bpfam options:\n"
+	"    -o role=primary    write metadata (default when this host's\n"
+	"                       /etc/machine-id is the filesystem's\n"
+	"                       primary)\n"
+	"    -o role=client     read metadata from the primary's log; data\n"
+	"                       is read-write, metadata changes fail: EROFS\n"
+	"    -o mode=auto       the kernel serves file data where it can\n"
+	"                       (the kpatch/ fast path), else the daemon\n"
+	"                       (default)\n"
+	"    -o mode=fast       the kernel fast path, or refuse to mount\n"
+	"    -o mode=fallback   the daemon serves all file data\n"
+	"    -o host-id=ID      this mount's host id in the device's host\n"
+	"                       slots (32 hex digits, a UUID; default\n"
+	"                       /etc/machine-id); give each daemon on one\n"
+	"                       machine its own\n"
+	"    -o heartbeat=MS    heartbeat period: how often this host\n"
+	"                       proves it is alive, follows the log\n"
+	"                       (client) and reclaims space (primary);\n"
+	"                       10..10000, default 100\n"
+	"    -o recover         mount read-only with the records before the\n"
+	"                       first one that does not play, if any\n"
+	"    -o debug, -d       stay in the foreground, log at debug level\n"
+	"                       and trace every FUSE request\n"
+	"    -o ro              mount read-only: the kernel refuses every\n"
+	"                       write and metadata change (EROFS); the role\n"
+	"                       is kept\n"
+	"\n"
+	"bpfamd always mounts with -o allow_other,default_permissions (a\n"
+	"shared filesystem, permissions checked by the kernel).  Logs go to\n"
+	"stderr with -f, else to syslog (the journal).  See docs/daemon.md\n"
+	"and docs/sharing.md.\n"
+	"\n"
+	"FUSE options:\n";
+
+/* bpfam's own -o options; fuse_opt_parse() leaves the rest to libfuse. */
+struct own_opts {
+	char *role;
+	char *mode;
+	char *host_id;
+	char *heartbeat;
+	int recover;
+	const char *operands[2];
+	int noperands;
+	bool extra; /* a third operand */
+};
+
+#define OWN_OPT(t, f, v) {t, offsetof(struct own_opts, f), v}
+
+static const struct fuse_opt own_opt_spec[] = {
+	OWN_OPT("role=%s", role, 0),
+	OWN_OPT("mode=%s", mode, 0),
+	OWN_OPT("host-id=%s", host_id, 0),
+	OWN_OPT("heartbeat=%s", heartbeat, 0),
+	OWN_OPT("recover", recover, 1),
+	FUSE_OPT_END,
+};
+
+static int usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (log_to_syslog) {
-		vsyslog(prio, fmt, ap);
-	} else {
-		fputs("bpfamd: ", stderr);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-	}
+	bpfamd_vlog(LOG_ERR, fmt, ap);
 	va_end(ap);
-}
-
-static const char usage_text[] =
-	"usage: bpfamd [-f] [-d] [-o OPTION[,OPTION...]] DEVICE MOUNTPOINT\n"
-	"\n"
-	"Serve the bpfam filesystem on DEVICE (/dev/daxX.Y, or a regular file\n"
-	"emulating one) at MOUNTPOINT.  Unmount with 'umount MOUNTPOINT' or\n"
-	"'fusermount3 -u MOUNTPOINT'; SIGTERM and SIGINT unmount too.\n"
-	"\n"
-	"  -f                 stay in the foreground, log to stderr\n"
-	"  -d, -o debug       -f, and trace every FUSE request on stderr\n"
-	"  -o role=primary    write metadata (default when this host's\n"
-	"                     /etc/machine-id is the filesystem's primary)\n"
-	"  -o role=client     read metadata from the primary's log; data is\n"
-	"                     read-write, metadata changes fail with EROFS\n"
-	"  -o mode=auto       the kernel serves file data where it can (the\n"
-	"                     kpatch/ fast path), else the daemon (default)\n"
-	"  -o mode=fast       the kernel fast path, or refuse to mount\n"
-	"  -o mode=fallback   the daemon serves all file data\n"
-	"  -o host-id=ID      this mount's host id in the device's host slots\n"
-	"                     (32 hex digits, a UUID; default /etc/machine-id);\n"
-	"                     give each daemon on one machine its own\n"
-	"  -o heartbeat=MS    heartbeat period: how often this host proves it\n"
-	"                     is alive, follows the log (client) and reclaims\n"
-	"                     space (primary); 10..10000, default 100\n"
-	"  -o recover         mount read-only with the records before the\n"
-	"                     first one that does not play, if any\n"
-	"  -h, --help         this text\n"
-	"\n"
-	"See docs/sharing.md for host slots, delete and reclaim, and fencing.\n";
-
-static int usage_error(const char *fmt, const char *arg)
-{
-	fputs("bpfamd: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs("\n", stderr);
-	fputs(usage_text, stderr);
+	fprintf(stderr, usage_line, bpfamd_progname());
 	return EXIT_USAGE;
 }
 
-static int parse_period(struct bpfamd *d, const char *arg)
+/* DEVICE and MOUNTPOINT, wherever they are; every option goes on. */
+static int take_operand(void *data, const char *arg, int key,
+			struct fuse_args *out)
+{
+	struct own_opts *o = data;
+
+	(void)out;
+	if (key != FUSE_OPT_KEY_NONOPT)
+		return 1;
+	if (o->noperands == 2) {
+		o->extra = true;
+		return 0;
+	}
+	o->operands[o->noperands++] = arg;
+	return 0;
+}
+
+static int set_period(struct bpfamd *d, const char *arg)
 {
 	char *end;
 	unsigned long v = strtoul(arg, &end, 10);
@@ -103,83 +154,109 @@ static int parse_period(struct bpfamd *d, const char *arg)
 	return 0;
 }
 
-static int parse_option(struct bpfamd *d, const char *opt)
+static int set_role(struct bpfamd *d, const char *arg)
 {
-	if (!strncmp(opt, "host-id=", 8)) {
-		if (bpfam_host_id_parse(opt + 8, d->host_id) ||
-		    !memcmp(d->host_id, (uint8_t[16]){0}, 16))
-			return usage_error("-o %s: give 32 hex digits (a UUID "
-					   "or machine-id), not all zero",
-					   opt);
-	} else if (!strncmp(opt, "heartbeat=", 10)) {
-		return parse_period(d, opt + 10);
-	} else if (!strcmp(opt, "recover")) {
-		d->recover = true;
-	} else if (!strcmp(opt, "role=primary"))
+	if (!strcmp(arg, "primary"))
 		d->role = BPFAMD_ROLE_PRIMARY;
-	else if (!strcmp(opt, "role=client"))
+	else if (!strcmp(arg, "client"))
 		d->role = BPFAMD_ROLE_CLIENT;
-	else if (!strcmp(opt, "mode=auto"))
-		d->mode = BPFAMD_MODE_AUTO;
-	else if (!strcmp(opt, "mode=fast"))
-		d->mode = BPFAMD_MODE_FAST;
-	else if (!strcmp(opt, "mode=fallback"))
-		d->mode = BPFAMD_MODE_FALLBACK;
-	else if (!strcmp(opt, "debug"))
-		d->debug = d->foreground = true;
 	else
-		return usage_error("unknown option '-o %s'", opt);
+		return usage_error("-o role=%s: give primary or client", arg);
 	return 0;
 }
 
-static int parse_options(struct bpfamd *d, char *list)
+static int set_mode(struct bpfamd *d, const char *arg)
 {
-	char *opt, *save;
-	int rc;
-
-	for (opt = strtok_r(list, ",", &save); opt;
-	     opt = strtok_r(NULL, ",", &save)) {
-		rc = parse_option(d, opt);
-		if (rc)
-			return rc;
-	}
+	if (!strcmp(arg, "auto"))
+		d->mode = BPFAMD_MODE_AUTO;
+	else if (!strcmp(arg, "fast"))
+		d->mode = BPFAMD_MODE_FAST;
+	else if (!strcmp(arg, "fallback"))
+		d->mode = BPFAMD_MODE_FALLBACK;
+	else
+		return usage_error("-o mode=%s: give auto, fast or fallback",
+				   arg);
 	return 0;
 }
 
-/* Returns EXIT_OK to go on, -1 after --help, or EXIT_USAGE. */
-static int parse_args(struct bpfamd *d, int argc, char **argv)
+static int set_own(struct bpfamd *d, const struct own_opts *o)
 {
-	static const struct option longopts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int c, rc;
+	if (o->role && set_role(d, o->role))
+		return EXIT_USAGE;
+	if (o->mode && set_mode(d, o->mode))
+		return EXIT_USAGE;
+	if (o->heartbeat && set_period(d, o->heartbeat))
+		return EXIT_USAGE;
+	if (o->host_id && (bpfam_host_id_parse(o->host_id, d->host_id) ||
+			   !memcmp(d->host_id, (uint8_t[16]){0}, 16)))
+		return usage_error("-o host-id=%s: give 32 hex digits (a UUID "
+				   "or machine-id), not all zero",
+				   o->host_id);
+	d->recover = o->recover;
+	return 0;
+}
 
-	while ((c = getopt_long(argc, argv, "+fdo:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			d->foreground = true;
-			break;
-		case 'd':
-			d->debug = d->foreground = true;
-			break;
-		case 'o':
-			rc = parse_options(d, optarg);
-			if (rc)
-				return rc;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return -1;
-		default:
-			fputs(usage_text, stderr);
-			return EXIT_USAGE;
-		}
+static void print_help(void)
+{
+	printf(usage_line, bpfamd_progname());
+	fputs(help_text, stdout);
+	fuse_cmdline_help();
+	fuse_lowlevel_help();
+}
+
+static void print_version(void)
+{
+	printf("%s %s (libfuse %s)\n", bpfamd_progname(), BPFAM_VERSION_STRING,
+	       fuse_pkgversion());
+}
+
+static void free_own(struct own_opts *o)
+{
+	free(o->role);
+	free(o->mode);
+	free(o->host_id);
+	free(o->heartbeat);
+}
+
+/*
+ * Leaves libfuse's options in d->fuse_args for fuse_session_new(), which
+ * refuses those it does not know.  Returns EXIT_OK to go on, -1 after
+ * --help or --version, or EXIT_USAGE.
+ */
+static int parse_args(struct bpfamd *d, int argc, char **argv, const char **mnt)
+{
+	struct fuse_cmdline_opts *c = &d->cmdline;
+	struct own_opts o = {0};
+	int rc = EXIT_USAGE;
+
+	d->fuse_args = (struct fuse_args)FUSE_ARGS_INIT(argc, argv);
+	/* libfuse names itself in its messages ("fuse: ..."). */
+	if (fuse_opt_parse(&d->fuse_args, &o, own_opt_spec, take_operand) ||
+	    fuse_parse_cmdline(&d->fuse_args, c)) {
+		fprintf(stderr, usage_line, bpfamd_progname());
+		goto out;
 	}
-	if (argc - optind != 2)
-		return usage_error("%s", "expected DEVICE and MOUNTPOINT");
-	d->device = argv[optind];
-	return EXIT_OK;
+	free(c->mountpoint); /* never set: take_operand() has the operands */
+	c->mountpoint = NULL;
+	if (c->show_help || c->show_version) {
+		c->show_help ? print_help() : print_version();
+		rc = -1;
+		goto out;
+	}
+	if (o.extra || o.noperands != 2) {
+		rc = usage_error("expected DEVICE and MOUNTPOINT");
+		goto out;
+	}
+	rc = set_own(d, &o);
+	if (rc)
+		goto out;
+	d->debug = c->debug;
+	d->foreground = c->foreground || c->debug;
+	d->device = o.operands[0];
+	*mnt = o.operands[1];
+out:
+	free_own(&o);
+	return rc;
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -188,11 +265,9 @@ static int fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("bpfamd: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	bpfamd_vlog(LOG_ERR, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return EXIT_FAIL;
 }
 
@@ -331,6 +406,8 @@ static int mount_fs(struct bpfamd *d)
 	/* Join before playing: see bpfam_fs_load(). */
 	rc = bpfam_host_join(&d->host, &d->fs, d->host_id, slot_role(d),
 			     d->period_ms, d->mountpoint, &err);
+	if (!rc && bpfamd_pulse_start(d))
+		rc = bpfam_err(&err, EAGAIN, "cannot start the heartbeat thread");
 	if (!rc)
 		rc = d->recover ? mount_recover(d, &err) :
 				  bpfam_fs_load(&d->fs, &err);
@@ -340,6 +417,7 @@ static int mount_fs(struct bpfamd *d)
 	else if (rc)
 		fail("%s", err.msg);
 	if (rc) {
+		bpfamd_pulse_stop(d);
 		bpfam_host_leave(&d->host);
 		bpfam_fs_close(&d->fs);
 		return EXIT_FAIL;
@@ -350,11 +428,17 @@ static int mount_fs(struct bpfamd *d)
 			   "completed (and was never acknowledged)",
 			   d->device, d->fs.dev.writer ? "cleared" : "ignoring",
 			   (unsigned long long)d->fs.torn_bytes);
-	if (bpfamd_maps_open(&d->maps, &d->fs, why, sizeof(why)))
-		bpfamd_log(LOG_WARNING,
-			   "BPF unavailable (%s); serving in fallback mode "
-			   "without published fmaps",
-			   why);
+	if (bpfamd_maps_open(&d->maps, &d->fs, why, sizeof(why))) {
+		/* The reason fast mode cannot be had: choose_mode() says it
+		 * (once, and refuses) under mode=fast. */
+		snprintf(d->mode_reason, sizeof(d->mode_reason),
+			 "BPF unavailable (%.190s), no fmaps published", why);
+		if (d->mode != BPFAMD_MODE_FAST)
+			bpfamd_log(LOG_WARNING,
+				   "BPF unavailable (%s); serving in fallback "
+				   "mode without published fmaps",
+				   why);
+	}
 	bpfamd_publish_all(d);
 	return 0;
 }
@@ -408,9 +492,15 @@ static void announce(const struct bpfamd *d)
 		   d->maps.skel ? d->maps.dir : "");
 }
 
+/*
+ * bpfamd's own mount options go last, so that they win over the user's
+ * and over the subtype libfuse makes of argv[0] (bpfam's tools know their
+ * mounts by type fuse.bpfam and the device by fsname).  libfuse refuses
+ * the options it does not know: a usage error.
+ */
 static struct fuse_session *new_session(struct bpfamd *d)
 {
-	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_args *args = &d->fuse_args;
 	struct fuse_session *se = NULL;
 	char *opts = NULL, *fsname = NULL, abs[PATH_MAX];
 
@@ -419,40 +509,55 @@ static struct fuse_session *new_session(struct bpfamd *d)
 	if (asprintf(&fsname, "fsname=%s",
 		     realpath(d->device, abs) ? abs : d->device) < 0)
 		return NULL;
-	if (fuse_opt_add_arg(&args, "bpfamd") ||
-	    fuse_opt_add_opt(&opts,
+	if (fuse_opt_add_opt(&opts,
 			     "default_permissions,allow_other,subtype=bpfam") ||
 	    (d->recover && fuse_opt_add_opt(&opts, "ro")) ||
 	    fuse_opt_add_opt_escaped(&opts, fsname) ||
-	    fuse_opt_add_arg(&args, "-o") || fuse_opt_add_arg(&args, opts) ||
-	    (d->debug && fuse_opt_add_arg(&args, "-d")))
+	    fuse_opt_add_arg(args, "-o") || fuse_opt_add_arg(args, opts))
 		goto out;
-	se = fuse_session_new(&args, &bpfamd_ops, sizeof(bpfamd_ops), d);
+	se = fuse_session_new(args, &bpfamd_ops, sizeof(bpfamd_ops), d);
 out:
-	fuse_opt_free_args(&args);
+	fuse_opt_free_args(args);
 	free(opts);
 	free(fsname);
 	return se;
 }
 
+/* -s, -o max_threads=, max_idle_threads=, clone_fd: libfuse's meaning. */
+static int loop(struct bpfamd *d, struct fuse_session *se)
+{
+	const struct fuse_cmdline_opts *c = &d->cmdline;
+	struct fuse_loop_config *cfg;
+	int rc;
+
+	if (c->singlethread)
+		return fuse_session_loop(se);
+	cfg = fuse_loop_cfg_create();
+	if (!cfg)
+		return -ENOMEM;
+	fuse_loop_cfg_set_clone_fd(cfg, c->clone_fd);
+	/* UINT_MAX: not given; libfuse's setter would refuse it, loudly. */
+	if (c->max_idle_threads != UINT_MAX)
+		fuse_loop_cfg_set_idle_threads(cfg, c->max_idle_threads);
+	fuse_loop_cfg_set_max_threads(cfg, c->max_threads);
+	rc = fuse_session_loop_mt(se, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	return rc;
+}
+
 static int run_loop(struct bpfamd *d, struct fuse_session *se)
 {
-	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
 	pthread_t keeper;
 	int rc;
 
-	if (!cfg)
-		return -ENOMEM;
 	rc = bpfamd_keeper_start(d, &keeper);
 	if (rc) {
 		bpfamd_log(LOG_ERR, "cannot start the keeper thread: %s",
 			   strerror(-rc));
-		fuse_loop_cfg_destroy(cfg);
 		return rc;
 	}
-	rc = fuse_session_loop_mt(se, cfg);
+	rc = loop(d, se);
 	bpfamd_keeper_stop(d, keeper);
-	fuse_loop_cfg_destroy(cfg);
 	return rc;
 }
 
@@ -460,17 +565,13 @@ static void go_background(struct bpfamd *d)
 {
 	if (d->foreground)
 		return;
-	openlog("bpfamd", LOG_PID, LOG_DAEMON);
-	log_to_syslog = true;
+	bpfamd_log_to_syslog();
 }
 
-static int serve(struct bpfamd *d)
+static int serve(struct bpfamd *d, struct fuse_session *se)
 {
-	struct fuse_session *se = new_session(d);
 	int rc = EXIT_FAIL;
 
-	if (!se)
-		return fail("cannot start a FUSE session");
 	if (fuse_set_signal_handlers(se)) {
 		fail("cannot install signal handlers");
 		goto destroy;
@@ -488,11 +589,27 @@ static int serve(struct bpfamd *d)
 	if (start_mode(d, se))
 		goto unmount;
 	announce(d);
+	/* The keeper beats at once when run_loop() starts it. */
+	bpfamd_pulse_stop(d);
 	if (fuse_daemonize(d->foreground))
 		goto unmount;
 	go_background(d);
+	bpfamd_notify_ready(d);
 	rc = run_loop(d, se) < 0 ? EXIT_FAIL : EXIT_OK;
 	bpfamd_log(LOG_INFO, "unmounting %s", d->mountpoint);
+	/*
+	 * Stopped by a signal, the kernel may still map our files: the fast
+	 * path's mappings reach the device without us.  Until they are gone
+	 * our slot must keep holding what we hold (docs/sharing.md).
+	 */
+	if (!d->fenced && bpfamd_withdraw(d)) {
+		bpfamd_log(LOG_WARNING,
+			   "the kernel may still map files of %s: leaving this "
+			   "host's slot registered; evict it (bpfam host evict) "
+			   "once they are unmapped",
+			   d->mountpoint);
+		d->host.joined = false;
+	}
 unmount:
 	bpfamd_fast_stop(d);
 	fuse_session_unmount(se);
@@ -510,8 +627,11 @@ int main(int argc, char **argv)
 	};
 	pthread_rwlockattr_t ra;
 	pthread_condattr_t ca;
+	struct fuse_session *se;
+	const char *mnt = NULL;
 	int rc;
 
+	bpfamd_log_init(argv[0]);
 	/* A fence must not wait behind a stream of reads and writes. */
 	pthread_rwlockattr_init(&ra);
 	pthread_rwlockattr_setkind_np(&ra,
@@ -525,20 +645,36 @@ int main(int argc, char **argv)
 	pthread_cond_init(&d.stop, &ca);
 	pthread_condattr_destroy(&ca);
 
-	rc = parse_args(&d, argc, argv);
-	if (rc)
-		return rc < 0 ? EXIT_OK : rc;
-	if (geteuid())
-		return fail("must run as root (needs /dev/fuse mount and the "
-			    "devdax device)");
 	if (!d.period_ms)
 		d.period_ms = PERIOD_DEFAULT_MS;
-	if (check_fuse_device() || check_mountpoint(&d, argv[argc - 1]) ||
-	    choose_role(&d) || mount_fs(&d))
+	rc = parse_args(&d, argc, argv, &mnt);
+	if (rc) {
+		fuse_opt_free_args(&d.fuse_args);
+		return rc < 0 ? EXIT_OK : rc;
+	}
+	bpfamd_log_debug(d.debug);
+	se = new_session(&d);
+	if (!se) /* libfuse said which option */
+		return usage_error("cannot start a FUSE session with these "
+				   "options");
+	if (geteuid()) {
+		fuse_session_destroy(se);
+		return fail("must run as root (needs /dev/fuse mount and the "
+			    "devdax device)");
+	}
+	if (check_fuse_device() || check_mountpoint(&d, mnt) ||
+	    choose_role(&d) || mount_fs(&d)) {
+		fuse_session_destroy(se);
 		return EXIT_FAIL;
+	}
 	rc = choose_mode(&d);
 	if (!rc)
-		rc = serve(&d);
+		rc = bpfamd_memerr_start(&d);
+	if (!rc)
+		rc = serve(&d, se);
+	else
+		fuse_session_destroy(se);
+	bpfamd_pulse_stop(&d);
 	bpfam_host_leave(&d.host);
 	pthread_mutex_lock(&d.lock);
 	/* Unpinning drops the maps whole: no need to delete 100k keys. */

@@ -135,7 +135,6 @@ int bpfamd_maps_open(struct bpfamd_maps *m, const struct bpfam_fs *fs,
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	libbpf_set_print(NULL);
 	uuid_unparse_lower(fs->sb.uuid, uuid);
 	snprintf(m->dir, sizeof(m->dir), PIN_ROOT "/%s", uuid);
 	rc = lock_pins(m, uuid, why, why_len);

@@ -208,7 +208,7 @@ void bpfamd_refresh(struct bpfamd *d)
 	free(r);
 	if (rc == -ESTALE) {
 		bpfamd_fence(d, err.msg);
-	} else if (rc < 0) {
+	} else if (rc == -EBADMSG || rc == -EPROTONOSUPPORT) {
 		d->stuck_seq = d->fs.log.next_seq;
 		snprintf(d->stuck_msg, sizeof(d->stuck_msg), "%s", err.msg);
 		bpfamd_log(LOG_ERR,

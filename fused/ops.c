@@ -69,12 +69,18 @@ static void reply_entry(fuse_req_t req, struct bpfamd *d,
 	fill_attr(in, &e.attr);
 	rc = bpfamd_node_ref(d, in);
 	pthread_mutex_unlock(&d->lock);
-	if (rc)
+	if (rc) {
 		fuse_reply_err(req, -rc);
-	else if (fi)
-		fuse_reply_create(req, &e, fi);
-	else
-		fuse_reply_entry(req, &e);
+		return;
+	}
+	rc = fi ? fuse_reply_create(req, &e, fi) : fuse_reply_entry(req, &e);
+	/* Not delivered (the request was interrupted): the kernel will
+	 * never forget what it never got, so drop the hold here. */
+	if (rc) {
+		pthread_mutex_lock(&d->lock);
+		bpfamd_node_forget(d, e.ino, 1);
+		pthread_mutex_unlock(&d->lock);
+	}
 }
 
 static void reply_attr(fuse_req_t req, struct bpfamd *d,
@@ -226,8 +232,11 @@ static int may_setattr(struct bpfamd *d, int to_set, struct bpfam_err *err)
 		return bpfam_err(err, -rc, "%s",
 				 d->fenced ? "the device was fenced" :
 					     "metadata is read-only on a client host");
-	if (to_set & FUSE_SET_ATTR_SIZE)
-		need += BPFAM_REC_ENC_MAX;
+	/* The size may need a reclaim record before its fmap record. */
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		r.type = BPFAM_REC_RECLAIM;
+		need += BPFAM_REC_ENC_MAX + bpfam_record_size(&r);
+	}
 	if (bpfam_log_room(&d->fs.log) < need)
 		return bpfam_err(err, ENOSPC, "%s: metadata log full",
 				 d->device);

@@ -199,6 +199,9 @@ static struct json_object *stats_json(struct bpfamd *d)
 		__atomic_load_n(&d->bytes_read, __ATOMIC_RELAXED));
 	bpfam_json_u64(o, "bytes_written",
 		__atomic_load_n(&d->bytes_written, __ATOMIC_RELAXED));
+	/* Reads and writes failed with EIO by a SIGBUS (memerr.c). */
+	bpfam_json_u64(o, "memory_errors",
+		__atomic_load_n(&d->memory_errors, __ATOMIC_RELAXED));
 	json_object_object_add(o, "kernel", kernel_json(d));
 	json_object_object_add(o, "daemon", daemon_json(d));
 	add_fs_stats(o, d);

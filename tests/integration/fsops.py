@@ -50,6 +50,14 @@ def pwrite(path, offset, length):
     return None if n == int(length, 0) else f"SHORT:{n}"
 
 
+def pread(path, offset, length):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.pread(fd, int(length, 0), int(offset, 0))
+    finally:
+        os.close(fd)
+
+
 def creat(path):
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
 
@@ -66,6 +74,7 @@ OPS = {
     "truncate": truncate,
     "fallocate": fallocate,
     "pwrite": pwrite,
+    "pread": pread,
     "creat": creat,
     "mkdir": os.mkdir,
     "setxattr": lambda p, n, v: os.setxattr(p, n, v.encode()),
