@@ -7,8 +7,10 @@
 
 /*
  * Parse a size with an optional binary suffix K, M, G, T or P (KiB...,
- * case-insensitive, an optional trailing "B" or "iB").  Returns 0, or
- * -EINVAL for anything else (empty, negative, junk, overflow).
+ * case-insensitive, an optional trailing "B" or "iB").  A number with a
+ * suffix may have a fraction ("1.5T", up to 18 digits), rounded down to
+ * whole bytes.  Returns 0, or -EINVAL for anything else (empty, negative,
+ * junk, a fraction without a suffix, overflow).
  */
 int bpfam_parse_size(const char *s, uint64_t *out);
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bpfam/version.h"
 #include "cmd.h"
 #include "units.h"
 
@@ -35,11 +36,16 @@ static const struct cmd commands[] = {
 	  "                               default 10\n"
 	  "  -h, --help                   show this help\n" },
 	{ "fsck", cmd_fsck, "check a bpfam filesystem",
-	  "usage: bpfam fsck [--json] DEVICE\n"
+	  "usage: bpfam fsck [--json] DEVICE|MOUNTPOINT\n"
 	  "\n"
 	  "Verifies the superblock and every log record: checksums, sequence,\n"
 	  "extents inside the device and aligned, no two files overlapping,\n"
-	  "valid names.  Prints a summary; exits 1 naming the first problem.\n"
+	  "valid names; on a mounted filesystem, a snapshot of the live log,\n"
+	  "naming the hosts that have it mounted.  Prints a summary.\n"
+	  "\n"
+	  "Exit status (fsck(8)'s, but 2 for usage): 0 clean; 1 needs recovery\n"
+	  "(an unfinished append the next mount discards); 2 usage error;\n"
+	  "4 damaged; 8 not checked (no device, no bpfam, fenced...).\n"
 	  "\n"
 	  "  -j, --json   print the summary as JSON\n"
 	  "  -h, --help   show this help\n" },
@@ -82,42 +88,75 @@ static const struct cmd commands[] = {
 	  "               then be given to other files\n"
 	  "  -h, --help   show this help\n" },
 	{ "creat", cmd_creat, "create a file of a given size on a mounted bpfam",
-	  "usage: bpfam creat -s SIZE [--interleave STRIPS [--chunk SIZE]] FILE\n"
+	  "usage: bpfam creat -s SIZE [--interleave STRIPS [--chunk SIZE]]\n"
+	  "                   [--random [--seed N]] FILE\n"
 	  "\n"
 	  "Creates FILE (which must not exist) on a mounted bpfam and sets its\n"
 	  "size, which allocates its space; a bpfam file's size is set once and\n"
 	  "never changes, so this is how to make a file to be written in place.\n"
 	  "If the size cannot be set (ENOSPC...), FILE is removed again, so\n"
-	  "that no half-made file is left, and the error says so.\n"
+	  "that no half-made file is left, and the error says so.  A FILE that\n"
+	  "is not on a mounted bpfam is refused.\n"
 	  "\n"
-	  "  -s, --size SIZE          the file's size (e.g. 64M), more than 0\n"
+	  "  -s, --size SIZE          the file's size (e.g. 64M, 1.5G), more than 0\n"
 	  "      --interleave STRIPS  stripe the file over STRIPS (1-64) device\n"
 	  "                           ranges, chunk by chunk\n"
 	  "      --chunk SIZE         interleave chunk, a multiple of 2 MiB up\n"
 	  "                           to 1 GiB; default 2 MiB\n"
+	  "  -r, --random             fill the file with the pseudo-random stream\n"
+	  "                           of a seed, for bpfam verify to check\n"
+	  "  -S, --seed N             the seed (0 to 2^64-1, decimal or 0x hex);\n"
+	  "                           default: a random one, printed\n"
 	  "  -h, --help               show this help\n" },
-	{ "cp", cmd_cp, "copy files into a mounted bpfam",
-	  "usage: bpfam cp [--interleave STRIPS [--chunk SIZE]] SRC... DEST\n"
+	{ "cp", cmd_cp, "copy files and directories into a mounted bpfam",
+	  "usage: bpfam cp [-r] [--interleave STRIPS [--chunk SIZE]] SRC... DEST\n"
 	  "\n"
-	  "Copies regular files into a mounted bpfam: to DEST if it is a new\n"
-	  "file name, into DEST/ if it is a directory (required for several\n"
-	  "SRCs).  Each copy is created with the source's size (one allocation),\n"
+	  "Copies files into a mounted bpfam, as cp(1): to DEST if it is a new\n"
+	  "name, into DEST/ if it is a directory (required for several SRCs).\n"
+	  "Each copy is created with the source's size (one allocation),\n"
 	  "filled, then read back and compared with the source; an error names\n"
 	  "the file, the step and the offset.  Existing files are never\n"
-	  "replaced; directories are omitted; an empty source makes an empty,\n"
-	  "unsized file.  Shows progress when stderr is a terminal.\n"
+	  "replaced; an empty source makes an empty, unsized file.  Directories\n"
+	  "are omitted unless -r, which copies each as a tree: its directories\n"
+	  "are made (or merged into, if they exist) and its regular files\n"
+	  "copied; other entries (symlinks, devices) are refused.  Shows\n"
+	  "progress when stderr is a terminal.  A DEST that is not on a\n"
+	  "mounted bpfam is refused.\n"
 	  "\n"
+	  "  -r, -R, --recursive      copy directories and their contents\n"
 	  "      --interleave STRIPS  interleave the copies (see bpfam creat)\n"
 	  "      --chunk SIZE         interleave chunk; default 2 MiB\n"
 	  "  -h, --help               show this help\n" },
 	{ "mkdir", cmd_mkdir, "make directories on a mounted bpfam",
 	  "usage: bpfam mkdir [-p] [-m MODE] DIR...\n"
 	  "\n"
-	  "Makes each DIR, as mkdir(1).\n"
+	  "Makes each DIR on a mounted bpfam, as mkdir(1).\n"
 	  "\n"
 	  "  -p, --parents    make missing parents too; no error if DIR exists\n"
-	  "  -m, --mode MODE  octal permissions of DIR (not umasked)\n"
+	  "  -m, --mode MODE  octal mode of DIR, 0 to 7777 (not umasked; the\n"
+	  "                   setgid bit, 2775, makes files inherit its group)\n"
 	  "  -h, --help       show this help\n" },
+	{ "verify", cmd_verify, "check a file made by creat --random",
+	  "usage: bpfam verify --seed N FILE\n"
+	  "\n"
+	  "Reads FILE back from the daemon (not this host's page cache) and\n"
+	  "compares it with the pseudo-random stream of seed N, as bpfam creat\n"
+	  "--random --seed N wrote it, on this host or another sharing the\n"
+	  "memory.  Exits 1 naming the first offset that differs.\n"
+	  "\n"
+	  "  -S, --seed N  the seed FILE was made with\n"
+	  "  -h, --help    show this help\n" },
+	{ "check", cmd_check, "check the fmaps of every file of a mounted bpfam",
+	  "usage: bpfam check MOUNTPOINT\n"
+	  "\n"
+	  "Reads the fmap of every file of the bpfam mounted at MOUNTPOINT (or\n"
+	  "holding the path MOUNTPOINT) as the daemon serves it, and checks that\n"
+	  "each is valid, lies inside the device's data area, and shares no byte\n"
+	  "with another file's.  Reads the superblock of the device the mount\n"
+	  "serves, for its bounds.  Prints a summary; exits 1 after one line per\n"
+	  "problem, naming the file (both files of an overlap).\n"
+	  "\n"
+	  "  -h, --help   show this help\n" },
 	{ "getmap", cmd_getmap, "print a file's extents",
 	  "usage: bpfam getmap [--json] [--chunks] FILE\n"
 	  "\n"
@@ -142,7 +181,7 @@ static const struct cmd commands[] = {
 	  "writing and on the reader before reading.  OFFSET and LEN take size\n"
 	  "suffixes; the range must lie inside the file.  Reads the device that\n"
 	  "the mount serves (a regular file emulating one is opened read-write,\n"
-	  "to msync it).\n"
+	  "to msync it).  A FILE that is not on a mounted bpfam is refused.\n"
 	  "\n"
 	  "  -v, --verbose  print each device range flushed\n"
 	  "  -h, --help     show this help\n" },
@@ -221,13 +260,15 @@ static int usage(FILE *f)
 	fputs("usage: bpfam COMMAND [ARGS...]\n"
 	      "       bpfam help [COMMAND]\n"
 	      "       bpfam COMMAND --help\n"
+	      "       bpfam --version\n"
 	      "\n"
 	      "Commands:\n",
 	      f);
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-9s %s\n", commands[i].name,
 			commands[i].summary);
-	fputs("\nSizes accept binary suffixes: 4K, 2M, 1G, 1T.\n"
+	fputs("\nSizes accept binary suffixes: 4K, 2M, 1G, 1.5T (a fraction is\n"
+	      "rounded down to whole bytes).\n"
 	      "Exit status: 0 success, 1 failure, 2 usage error.\n",
 	      f);
 	return f == stdout ? EXIT_OK : EXIT_USAGE;
@@ -239,6 +280,10 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		return usage(stderr);
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("bpfam %s\n", BPFAM_VERSION_STRING);
+		return EXIT_OK;
+	}
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "-h")) {
 		if (argc < 3)

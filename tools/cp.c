@@ -4,7 +4,9 @@
  * each copy is created with its final size first (one allocation), then
  * filled, then read back and compared with the source: the copy is only
  * reported done once the bytes on the shared memory are known to be right.
+ * With -r, directories are copied as trees, their directories made first.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -66,33 +68,18 @@ static void progress(struct copy *c, const char *phase, uint64_t done)
 		bpfam_fmt_size(done, a), bpfam_fmt_size(c->size, b));
 }
 
-/*
- * Read (@wr false) or write exactly @len bytes at @off; -1 after an error
- * naming @path.
- */
+/* io_full, with its error said after erasing the progress line. */
 static int xfer_full(struct copy *c, int fd, const char *path, char *buf,
 		     size_t len, uint64_t off, bool wr)
 {
-	size_t done = 0;
-	ssize_t n;
+	uint64_t at;
+	int err = io_full(fd, buf, len, off, wr, &at);
 
-	while (done < len) {
-		n = wr ? pwrite(fd, buf + done, len - done, off + done) :
-			 pread(fd, buf + done, len - done, off + done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			clear_progress(c);
-			cmd_error("cp", "%s: %s while %s at offset %" PRIu64,
-				  path,
-				  n ? errno_str(errno) :
-				  wr ? "wrote nothing" : "file shrank",
-				  wr ? "writing" : "reading", off + done);
-			return -1;
-		}
-		done += n;
-	}
-	return 0;
+	if (!err)
+		return 0;
+	clear_progress(c);
+	io_error("cp", path, err, wr, at);
+	return -1;
 }
 
 static size_t block_at(const struct copy *c, uint64_t off)
@@ -134,10 +121,9 @@ static int verify(struct copy *c)
 		if (xfer_full(c, c->sfd, c->src, c->buf, len, off, false) ||
 		    xfer_full(c, c->dfd, c->dst, c->vbuf, len, off, false))
 			return -1;
-		if (memcmp(c->buf, c->vbuf, len)) {
+		i = first_diff(c->buf, c->vbuf, len);
+		if (i < len) {
 			clear_progress(c);
-			for (i = 0; c->buf[i] == c->vbuf[i]; i++)
-				;
 			cmd_error("cp",
 				  "%s: differs from %s at offset %" PRIu64
 				  " after copying",
@@ -207,21 +193,141 @@ out:
 	return ret;
 }
 
-/* DIR/basename(SRC), or -1 after an error if that is too long. */
-static int dest_in_dir(char *out, const char *dir, const char *src)
+/* DIR/NAME (@nlen bytes of @name), or -1 after an error if too long. */
+static int join(char *out, const char *dir, const char *name, size_t nlen)
 {
-	const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
 	size_t dlen = strlen(dir);
 
 	while (dlen > 1 && dir[dlen - 1] == '/')
 		dlen--;
-	if (snprintf(out, PATH_MAX, "%.*s/%s", (int)dlen, dir, base) < PATH_MAX)
+	if (snprintf(out, PATH_MAX, "%.*s/%.*s", (int)dlen, dir, (int)nlen,
+		     name) < PATH_MAX)
 		return 0;
-	cmd_error("cp", "%s/%s: %s", dir, base, errno_str(ENAMETOOLONG));
+	cmd_error("cp", "%s/%.*s: %s", dir, (int)nlen, name,
+		  errno_str(ENAMETOOLONG));
 	return -1;
 }
 
-static int copy_all(char **srcs, int nsrc, const char *dest,
+/* DIR/basename(SRC); "a/b/" is named "b", as cp(1) names it. */
+static int dest_in_dir(char *out, const char *dir, const char *src)
+{
+	size_t end = strlen(src), start;
+
+	while (end > 1 && src[end - 1] == '/')
+		end--;
+	for (start = end; start && src[start - 1] != '/'; start--)
+		;
+	return join(out, dir, src + start, end - start);
+}
+
+static int copy_tree(struct copy *c, const char *src, const char *dst,
+		     const struct stat *st, const struct layout *l);
+
+/* One file, as the copy of @src at @dst. */
+static int copy_regular(struct copy *c, const char *src, const char *dst,
+			const struct layout *l)
+{
+	c->src = src;
+	c->dst = dst;
+	return copy_file(c, l);
+}
+
+/* An entry of a source directory: lstat, not stat, so no link is followed. */
+static int copy_entry(struct copy *c, const char *src, const char *dst,
+		      const struct layout *l)
+{
+	struct stat st;
+
+	if (lstat(src, &st)) {
+		cmd_error("cp", "%s: %s", src, errno_str(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode))
+		return copy_tree(c, src, dst, &st, l);
+	if (S_ISREG(st.st_mode))
+		return copy_regular(c, src, dst, l);
+	/* Not opened: opening a FIFO would wait for a writer. */
+	cmd_error("cp", "%s: not a regular file, not copied", src);
+	return -1;
+}
+
+/*
+ * Make @dst, a directory (an existing one is merged into, as cp -r does),
+ * and refuse when it is inside @src: the copy would copy itself.
+ */
+static int make_dir(const char *src, const char *dst, mode_t mode)
+{
+	char rs[PATH_MAX], rd[PATH_MAX];
+	bool made = !mkdir(dst, mode);
+	struct stat st;
+	size_t n;
+
+	if (!made &&
+	    (errno != EEXIST || stat(dst, &st) || !S_ISDIR(st.st_mode))) {
+		cmd_error("cp", "%s: %s", dst,
+			  errno_str(errno == EEXIST ? ENOTDIR : errno));
+		return -1;
+	}
+	if (!realpath(src, rs) || !realpath(dst, rd))
+		return 0; /* the copy reports it */
+	n = strlen(rs);
+	if (strncmp(rs, rd, n) || (rd[n] != '/' && rd[n]))
+		return 0;
+	cmd_error("cp", "cannot copy a directory, '%s', into itself, '%s'", src,
+		  dst);
+	if (made)
+		rmdir(dst);
+	return -1;
+}
+
+/* Directory @src (@st) into a new or existing directory @dst. */
+static int copy_tree(struct copy *c, const char *src, const char *dst,
+		     const struct stat *st, const struct layout *l)
+{
+	char s[PATH_MAX], d[PATH_MAX];
+	struct dirent *e;
+	DIR *dir;
+	int ret = 0;
+
+	if (make_dir(src, dst, st->st_mode & 0777))
+		return -1;
+	dir = opendir(src);
+	if (!dir) {
+		cmd_error("cp", "%s: %s", src, errno_str(errno));
+		return -1;
+	}
+	while ((e = readdir(dir))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (join(s, src, e->d_name, strlen(e->d_name)) ||
+		    join(d, dst, e->d_name, strlen(e->d_name)) ||
+		    copy_entry(c, s, d, l))
+			ret = -1;
+	}
+	closedir(dir);
+	return ret;
+}
+
+/* A SRC of the command line: its symlinks followed, as cp(1) does. */
+static int copy_one(struct copy *c, const char *src, const char *dst,
+		    bool recursive, const struct layout *l)
+{
+	struct stat st;
+
+	if (stat(src, &st)) {
+		cmd_error("cp", "%s: %s", src, errno_str(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return copy_regular(c, src, dst, l);
+	if (recursive)
+		return copy_tree(c, src, dst, &st, l);
+	cmd_error("cp", "omitting directory '%s' (copy directories with -r)",
+		  src);
+	return -1;
+}
+
+static int copy_all(char **srcs, int nsrc, const char *dest, bool recursive,
 		    const struct layout *l)
 {
 	struct copy c = {.progress = isatty(STDERR_FILENO)};
@@ -230,6 +336,8 @@ static int copy_all(char **srcs, int nsrc, const char *dest,
 	bool into_dir;
 	int i, ret = EXIT_OK;
 
+	if (require_bpfam("cp", dest))
+		return EXIT_FAIL;
 	into_dir = !stat(dest, &st) && S_ISDIR(st.st_mode);
 	if (nsrc > 1 && !into_dir) {
 		cmd_error("cp", "%s: not a directory (several sources)", dest);
@@ -243,16 +351,11 @@ static int copy_all(char **srcs, int nsrc, const char *dest,
 		goto out;
 	}
 	for (i = 0; i < nsrc; i++) {
-		c.src = srcs[i];
-		c.dst = dest;
-		if (into_dir) {
-			if (dest_in_dir(path, dest, srcs[i])) {
-				ret = EXIT_FAIL;
-				continue;
-			}
-			c.dst = path;
+		if (into_dir && dest_in_dir(path, dest, srcs[i])) {
+			ret = EXIT_FAIL;
+			continue;
 		}
-		if (copy_file(&c, l))
+		if (copy_one(&c, srcs[i], into_dir ? path : dest, recursive, l))
 			ret = EXIT_FAIL;
 	}
 out:
@@ -264,16 +367,22 @@ out:
 int cmd_cp(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{"recursive", no_argument, NULL, 'r'},
 		LAYOUT_LONG_OPTIONS,
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct layout l = {0};
+	bool recursive = false;
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":rRh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'r':
+		case 'R':
+			recursive = true;
+			break;
 		case LAYOUT_OPT_INTERLEAVE:
 		case LAYOUT_OPT_CHUNK:
 			if (layout_option("cp", c, optarg, &l))
@@ -289,5 +398,6 @@ int cmd_cp(int argc, char **argv)
 		return cmd_usage_error("cp", "need a SRC and a DEST");
 	if (layout_finish("cp", &l))
 		return EXIT_USAGE;
-	return copy_all(argv + optind, argc - optind - 1, argv[argc - 1], &l);
+	return copy_all(argv + optind, argc - optind - 1, argv[argc - 1],
+			recursive, &l);
 }

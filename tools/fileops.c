@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
 #include "bpfam/fmap.h"
 #include "bpfam/resolve.h"
@@ -166,6 +168,45 @@ int get_xattr(const char *path, const char *name, char **val, size_t *len)
 	return 0;
 }
 
+int io_full(int fd, void *buf, size_t len, uint64_t off, bool wr, uint64_t *at)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = wr ? pwrite(fd, (char *)buf + done, len - done,
+				off + done) :
+			 pread(fd, (char *)buf + done, len - done, off + done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			*at = off + done;
+			return n ? errno : -1;
+		}
+		done += n;
+	}
+	return 0;
+}
+
+void io_error(const char *cmd, const char *path, int err, bool wr, uint64_t at)
+{
+	cmd_error(cmd, "%s: %s while %s at offset %" PRIu64, path,
+		  err > 0 ? errno_str(err) :
+		  wr	  ? "wrote nothing" :
+			    "file shrank",
+		  wr ? "writing" : "reading", at);
+}
+
+size_t first_diff(const void *a, const void *b, size_t len)
+{
+	const unsigned char *x = a, *y = b;
+	size_t i;
+
+	for (i = 0; i < len && x[i] == y[i]; i++)
+		;
+	return i;
+}
+
 #define EXT_OFF BPFAM_FMAP_BYTES(0)
 
 /*
@@ -186,7 +227,8 @@ static int parse_fmap(const char *cmd, const char *path, const char *val,
 	}
 	memcpy(m, val, EXT_OFF);
 	if (m->version != BPFAM_FMAP_VERSION) {
-		cmd_error(cmd, "%s: fmap version %" PRIu32 ", this bpfam knows %d",
+		cmd_error(cmd,
+			  "%s: fmap version %" PRIu32 ", this bpfam knows %d",
 			  path, m->version, BPFAM_FMAP_VERSION);
 		return -1;
 	}
@@ -248,34 +290,83 @@ static bool up(char *path)
 	return true;
 }
 
-int device_of_file(const char *cmd, const char *path, char *dev, size_t size)
+/*
+ * @path resolved into @abs, or, while it does not exist (a file or
+ * directories about to be made), its nearest ancestor that does.
+ */
+static int resolve_existing(const char *cmd, const char *path, char *abs)
 {
-	struct bpfam_mountinfo m;
-	char abs[PATH_MAX];
+	char tmp[PATH_MAX];
+
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp)) {
+		cmd_error(cmd, "%s: %s", path, errno_str(ENAMETOOLONG));
+		return -1;
+	}
+	while (!realpath(tmp, abs)) {
+		if (errno != ENOENT) {
+			cmd_error(cmd, "%s: %s", path, errno_str(errno));
+			return -1;
+		}
+		if (!strchr(tmp, '/'))
+			strcpy(tmp, ".");
+		else if (!up(tmp))
+			return -1; /* "/" exists: not reached */
+	}
+	return 0;
+}
+
+int bpfam_mount_of(const char *cmd, const char *path, char *mnt,
+		   struct bpfam_mountinfo *m)
+{
+	struct statfs sfs;
 	int rc;
 
-	if (!realpath(path, abs)) {
+	if (resolve_existing(cmd, path, mnt))
+		return -1;
+	if (statfs(mnt, &sfs)) {
 		cmd_error(cmd, "%s: %s", path, errno_str(errno));
 		return -1;
 	}
-	/* The nearest mount point at or above it holds it. */
-	while ((rc = bpfam_mountinfo_at(abs, &m)) == -ENOENT && up(abs))
+	/* A path's mount is the longest mount point that prefixes it. */
+	while ((rc = bpfam_mountinfo_at(mnt, m)) == -ENOENT && up(mnt))
 		;
 	if (rc) {
 		cmd_error(cmd, "%s: cannot find its mount: %s", path,
 			  errno_str(-rc));
 		return -1;
 	}
-	if (strcmp(m.fstype, BPFAM_FSTYPE)) {
-		cmd_error(cmd, "%s: not on a bpfam mount (it is on the %s mount at %s)",
-			  path, m.fstype, abs);
+	/* statfs as well: mountinfo may not show this namespace's truth. */
+	if (strcmp(m->fstype, BPFAM_FSTYPE) || sfs.f_type != FUSE_SUPER_MAGIC) {
+		cmd_error(cmd,
+			  "%s: not on a mounted bpfam (it is on the %s mount "
+			  "at %s)",
+			  path, m->fstype, mnt);
 		return -1;
 	}
+	return 0;
+}
+
+int require_bpfam(const char *cmd, const char *path)
+{
+	struct bpfam_mountinfo m;
+	char mnt[PATH_MAX];
+
+	return bpfam_mount_of(cmd, path, mnt, &m);
+}
+
+int device_of_file(const char *cmd, const char *path, char *dev, size_t size)
+{
+	struct bpfam_mountinfo m;
+	char mnt[PATH_MAX];
+
+	if (bpfam_mount_of(cmd, path, mnt, &m))
+		return -1;
 	/* Relative to the daemon's directory, which we do not know. */
 	if (m.source[0] != '/') {
 		cmd_error(cmd,
-			  "%s: the bpfamd at %s was given the relative device path '%s'; remount it with an absolute one",
-			  path, abs, m.source);
+			  "%s: the bpfamd at %s was given the relative device "
+			  "path '%s'; remount it with an absolute one",
+			  path, mnt, m.source);
 		return -1;
 	}
 	snprintf(dev, size, "%s", m.source);

@@ -8,6 +8,7 @@
 #ifndef BPFAM_TOOLS_FILEOPS_H
 #define BPFAM_TOOLS_FILEOPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -68,6 +69,19 @@ int create_sized(const char *cmd, const char *path, mode_t mode, uint64_t size,
  */
 int get_xattr(const char *path, const char *name, char **val, size_t *len);
 
+/*
+ * pread (@wr false) or pwrite exactly @len bytes at @off, retrying short
+ * transfers.  0; else *@at is where it stopped and the return is the errno,
+ * or -1 for a read that hit EOF or a write that wrote nothing.
+ */
+int io_full(int fd, void *buf, size_t len, uint64_t off, bool wr, uint64_t *at);
+
+/* Say what io_full returned (@err, at @at) about @path. */
+void io_error(const char *cmd, const char *path, int err, bool wr, uint64_t at);
+
+/* The first index where @a and @b (of @len bytes) differ, or @len. */
+size_t first_diff(const void *a, const void *b, size_t len);
+
 struct bpfam_fmap;
 
 /*
@@ -78,11 +92,25 @@ struct bpfam_fmap;
  */
 int get_fmap(const char *cmd, const char *path, struct bpfam_fmap *m);
 
+struct bpfam_mountinfo;
+
 /*
- * The device of the bpfam mount that holds @path (a file or directory in
- * it), as its bpfamd was given it (the mount's fsname), into @dev.
- * Returns 0, or -1 after an error saying why there is none (@path is on
- * another filesystem, ...).
+ * The bpfam mount that holds @path (a file or directory in it, or one
+ * about to be made there: its nearest existing ancestor counts): its
+ * mount point into @mnt (PATH_MAX bytes) and its mountinfo into @m.
+ * Returns 0, or -1 after an error saying why there is none ("PATH: not on
+ * a mounted bpfam (it is on the ext4 mount at /)").
+ */
+int bpfam_mount_of(const char *cmd, const char *path, char *mnt,
+		   struct bpfam_mountinfo *m);
+
+/* bpfam_mount_of, for the commands that only refuse other paths. */
+int require_bpfam(const char *cmd, const char *path);
+
+/*
+ * The device of the bpfam mount that holds @path, as its bpfamd was given
+ * it (the mount's fsname), into @dev.  Returns 0, or -1 after an error
+ * saying why there is none (@path is on another filesystem, ...).
  */
 int device_of_file(const char *cmd, const char *path, char *dev, size_t size);
 

@@ -13,13 +13,23 @@
 #include "cmd.h"
 #include "fileops.h"
 
-/* mkdir(2) that, with @parents, accepts an existing directory. */
+/*
+ * mkdir(2) that, with @parents, accepts an existing directory.  Linux's
+ * mkdir(2) drops the set-id bits of @mode: a setgid directory (2775, so
+ * that what is made in it keeps its group) needs a chmod after, as
+ * mkdir(1) does.
+ */
 static int make_one(const char *path, mode_t mode, bool parents)
 {
 	struct stat st;
 
-	if (!mkdir(path, mode))
-		return 0;
+	if (!mkdir(path, mode & 01777)) {
+		if (!(mode & 06000) || !chmod(path, mode))
+			return 0;
+		cmd_error("mkdir", "%s: made, but setting mode %04o: %s", path,
+			  (unsigned)mode, errno_str(errno));
+		return -1;
+	}
 	if (errno == EEXIST && parents && !stat(path, &st) &&
 	    S_ISDIR(st.st_mode))
 		return 0;
@@ -55,9 +65,9 @@ static int parse_mode(const char *arg, mode_t *mode)
 
 	errno = 0;
 	m = strtoul(arg, &end, 8);
-	if (errno || end == arg || *end || m > 01777)
+	if (errno || end == arg || *end || m > 07777)
 		return cmd_usage_error(
-			"mkdir", "--mode '%s': need an octal mode, 0 to 1777",
+			"mkdir", "--mode '%s': need an octal mode, 0 to 7777",
 			arg);
 	*mode = m;
 	return 0;
@@ -103,6 +113,10 @@ int cmd_mkdir(int argc, char **argv)
 	if (!explicit_mode)
 		mode = 0777 & ~mask;
 	for (i = optind; i < argc; i++) {
+		if (require_bpfam("mkdir", argv[i])) {
+			ret = EXIT_FAIL;
+			continue;
+		}
 		if ((parents && make_parents(argv[i], parent_mode)) ||
 		    make_one(argv[i], mode, parents))
 			ret = EXIT_FAIL;

@@ -105,7 +105,7 @@ test_refusals() {
 		"$BPFAM" flush "$MNT/empty"
 	echo data >"$out"
 	check_err "a file outside a bpfam mount is refused" 1 \
-		"$out: not on a bpfam mount \(it is on the tmpfs mount at /dev/shm\)" \
+		"$out: not on a mounted bpfam \(it is on the tmpfs mount at /dev/shm\)" \
 		"$BPFAM" flush "$out"
 	check_err "a missing file is refused" 1 \
 		"$MNT/none: No such file or directory \(ENOENT\)" \

@@ -79,6 +79,13 @@ static void size_parse(void **state)
 	parse_ok("3T", 3ULL << 40);
 	parse_ok("1P", 1ULL << 50);
 	parse_ok("16383P", 16383ULL << 50);
+	parse_ok("1.5T", 3ULL << 39);
+	parse_ok("1.5t", 3ULL << 39);
+	parse_ok("0.5KiB", 512);
+	parse_ok("2.25M", 9 * MIB / 4);
+	parse_ok("1.0009765625K", 1025); /* exact: 1 + 1/1024 */
+	parse_ok("1.001K", 1025);	 /* 1025.024 rounds down */
+	parse_ok("16383.999P", 16383ULL << 50 | 1124774006935781ULL);
 }
 
 static void size_parse_rejects(void **state)
@@ -96,6 +103,16 @@ static void size_parse_rejects(void **state)
 	parse_bad("1E");
 	parse_bad("16384P");		   /* 2^64 */
 	parse_bad("18446744073709551616"); /* 2^64 */
+	parse_bad("1.5");		   /* a fraction of a byte */
+	parse_bad("1.5B");
+	parse_bad("1.K");
+	parse_bad(".5K");
+	parse_bad("1..5K");
+	parse_bad("1.5.5K");
+	parse_bad("-1.5K");
+	parse_bad("1,5K");
+	parse_bad("16383.9999999999999999999P"); /* too many digits */
+	parse_bad("16384.5P");
 }
 
 static void fmt_is(uint64_t bytes, const char *want)
