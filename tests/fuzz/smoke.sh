@@ -1,6 +1,7 @@
 #!/bin/bash
-# A short fuzzing run as a test: the seeds, then 20 s of new inputs.
-# Any crash, overrun or UB report fails it.
+# A short fuzzing run as a test: the seeds, then 20 s of new inputs (the
+# decoders, and logs mounted and played).  Any crash, overrun, leak or UB
+# report fails it.
 set -u
 bin=$1
 seeds=$(dirname "$0")/seeds
@@ -8,13 +9,14 @@ seeds=$(dirname "$0")/seeds
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-check "fuzz: every seed decodes without a fault" \
-	"$bin" -runs=0 "$seeds" 2>"$work/seeds.log"
-if "$bin" -max_total_time=20 -rss_limit_mb=1024 "$work" "$seeds" \
-	>"$work/run.log" 2>&1; then
-	ok "fuzz: 20 s of mutated superblocks and log records, no fault"
+check "fuzz: every seed decodes and plays without a fault" \
+	"$bin" -runs=0 -artifact_prefix="$work/" "$seeds" 2>"$work/seeds.log"
+mkdir "$work/corpus"
+if "$bin" -max_total_time=20 -rss_limit_mb=2048 -artifact_prefix="$work/" \
+	"$work/corpus" "$seeds" >"$work/run.log" 2>&1; then
+	ok "fuzz: 20 s of mutated superblocks and logs, no fault"
 else
-	not_ok "fuzz: decoder fault found"
+	not_ok "fuzz: decoder or player fault found"
 	tail -40 "$work/run.log"
 fi
 tap_done

@@ -86,7 +86,7 @@ test_bad_delete() {
 	local seq
 
 	seq=$("$LOGPOKE" "$DEV")
-	check_err "fsck names a delete of an inode that does not exist" 1 \
+	check_err "fsck names a delete of an inode that does not exist, damaged (4)" 4 \
 		"log record $seq \(delete\): inode [0-9]+ is not a linked file or directory" \
 		"$BPFAM" fsck "$DEV"
 	stdout_has "logdump still prints it" "^$seq @[0-9]+ delete ino " \
@@ -134,7 +134,7 @@ test_hosts() {
 test_refused() {
 	cp "$DEV" "$T/good"
 	poke 0 'BSBPFAMF'
-	check_err "fsck of a fenced device says so" 1 \
+	check_err "fsck of a fenced device says so, not checked (8)" 8 \
 		"$DEV: fenced by 'bpfam mkfs --force'" "$BPFAM" fsck "$DEV"
 	json_is "fsck --json of a fenced device: fenced, not ok" \
 		'j["fenced"] and not j["ok"] and "fenced by" in j["errors"][0]' \
@@ -143,7 +143,7 @@ test_refused() {
 		"$DEV: fenced by 'bpfam mkfs --force'" "$BPFAM" logdump "$DEV"
 	cp "$T/good" "$DEV"
 	poke 8 '\001'
-	check_err "fsck of a version 1 device: refused, with the way out" 1 \
+	check_err "fsck of a version 1 device: refused, with the way out (8)" 8 \
 		"$DEV: format version 1 \(no host slots, no delete\): copy the files off with the bpfam that made it, then 'bpfam mkfs --force $DEV'" \
 		"$BPFAM" fsck "$DEV"
 	json_is "fsck --json of a version 1 device: not ok, not fenced" \

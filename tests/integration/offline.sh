@@ -121,21 +121,24 @@ check_err "mkfs refuses a log leaving no data" 1 \
 	'does not leave room for data' "$BPFAM" mkfs --force --log-size 1G "$DEV"
 
 # ---- refusing what is not a device -----------------------------------------
+# fsck follows fsck(8): 8 when it could not check (operational error).
 for c in mkfs fsck logdump; do
-	check_err "$c refuses a directory" 1 "$T: is a directory" "$BPFAM" "$c" "$T"
+	st=1
+	[ "$c" = fsck ] && st=8
+	check_err "$c refuses a directory" $st "$T: is a directory" "$BPFAM" "$c" "$T"
 	rm -f "$T/odd"
 	truncate -s 3M "$T/odd"
-	check_err "$c refuses a 3 MiB file" 1 \
+	check_err "$c refuses a 3 MiB file" $st \
 		"$T/odd: size 3145728 is not a multiple of 2 MiB" "$BPFAM" "$c" "$T/odd"
 	truncate -s 4M "$T/odd"
-	check_err "$c refuses a 4 MiB file" 1 \
+	check_err "$c refuses a 4 MiB file" $st \
 		"$T/odd: size 4 MiB is too small" "$BPFAM" "$c" "$T/odd"
-	check_err "$c refuses a nonexistent path" 1 \
+	check_err "$c refuses a nonexistent path" $st \
 		"$T/none: No such file or directory" "$BPFAM" "$c" "$T/none"
 done
 rm -f "$T/odd"
 truncate -s 8M "$T/odd"
-check_err "fsck of an unformatted file" 1 \
+check_err "fsck of an unformatted file: not checked (8)" 8 \
 	"$T/odd: no bpfam filesystem .*'bpfam mkfs $T/odd'" "$BPFAM" fsck "$T/odd"
 
 # ---- a populated filesystem ------------------------------------------------
@@ -168,7 +171,7 @@ LOG_END=$((2097152 + $(json_field "$T/fsck.json" log_used)))
 
 # ---- corruption --------------------------------------------------------------
 flip 40
-check_err "a flipped superblock byte: fsck names the superblock" 1 \
+check_err "a flipped superblock byte: fsck names the superblock, damaged (4)" 4 \
 	"$DEV: superblock: checksum mismatch" "$BPFAM" fsck "$DEV"
 "$BPFAM" fsck --json "$DEV" >"$T/bad.json" 2>/dev/null
 check "fsck --json of a bad superblock: ok false, the error" test \
@@ -180,7 +183,7 @@ stdout_has "the byte flipped back: clean again" ': clean$' "$BPFAM" fsck "$DEV"
 
 REC3=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[2]["offset"])' "$T/log.json")
 flip $((REC3 + 30))
-check_err "a flipped record byte: fsck names the record" 1 \
+check_err "a flipped record byte: fsck names the record, damaged (4)" 4 \
 	"$DEV: log record 3 at offset $REC3: record checksum mismatch" \
 	"$BPFAM" fsck "$DEV"
 check_err "logdump stops at it" 1 "log record 3 at offset $REC3" \
@@ -193,13 +196,15 @@ assert len(json.load(sys.stdin)) == 2' < <("$BPFAM" logdump --json "$DEV" 2>/dev
 flip $((REC3 + 30))
 
 printf 'torn' | dd of="$DEV" bs=1 seek=$((LOG_END + 12)) conv=notrunc status=none
-check_err "a torn tail: fsck reports the unfinished append" 1 \
-	"unfinished append of 4 bytes after record 10 at offset $LOG_END" \
+check_err "a torn tail: fsck reports the unfinished append, needs recovery (1)" 1 \
+	"unfinished append of 4 bytes after record 10 at offset $LOG_END: .*the next mount discards it" \
 	"$BPFAM" fsck "$DEV"
+check "a torn tail is not damage" bash -c \
+	"'$BPFAM' fsck '$DEV' 2>/dev/null | grep -q '^$DEV: needs recovery'"
 check_err "logdump reports it too" 1 "unfinished append" "$BPFAM" logdump "$DEV"
 printf '\0\0\0\0' | dd of="$DEV" bs=1 seek=$((LOG_END + 12)) conv=notrunc status=none
 printf 'x' | dd of="$DEV" bs=1 seek=$((LOG_END + 300000)) conv=notrunc status=none
-check_err "a stray byte past the log end" 1 \
+check_err "a stray byte past the log end: damaged (4)" 4 \
 	"stray non-zero byte at offset $((LOG_END + 300000))" "$BPFAM" fsck "$DEV"
 
 tap_done

@@ -342,15 +342,98 @@ static void body_flush_fails(void **state)
 	assert_string_equal(out.mknod.name, "b");
 }
 
+/*
+ * bpfam_log_end_live() on a log appended to after the reader's snapshot:
+ * the records sealed since are walked, not stray; the record being
+ * appended after them is counted as torn, for the caller to judge.
+ */
+static void end_live_appended(void **state)
+{
+	struct logdev *d = *state;
+	struct bpfam_log snapshot;
+	struct bpfam_log_end end;
+	struct bpfam_record r;
+	struct bpfam_err err;
+
+	mknod_record(&r, 2, "a");
+	append(d, &r);
+	snapshot = d->log;
+	mknod_record(&r, 3, "b");
+	append(d, &r);
+	mknod_record(&r, 4, "c");
+	append(d, &r);
+	assert_int_equal(bpfam_log_end_live(&snapshot, &end, &err), 0);
+	assert_int_equal(end.newer, 2);
+	assert_int_equal(end.end, d->log.tail);
+	assert_int_equal(end.torn, 0);
+	assert_int_equal(end.last_seq, 3);
+	/* What the old check says of the same snapshot. */
+	assert_err(bpfam_log_check_end(&snapshot, &err), EBADMSG, &err,
+		   "unfinished append");
+
+	mknod_record(&r, 5, "d");
+	r.seq = 4;
+	bpfam_record_encode(&r, d->dev.base + d->log.base + d->log.tail);
+	assert_int_equal(bpfam_log_end_live(&snapshot, &end, &err), 0);
+	assert_int_equal(end.newer, 2);
+	assert_int_equal(end.torn, bpfam_log_torn_bytes(&d->log));
+	assert_true(end.torn > 0);
+}
+
+/* Past the last sealed record and a maximal one: stray even when live. */
+static void end_live_stray(void **state)
+{
+	struct logdev *d = *state;
+	struct bpfam_log snapshot = d->log;
+	struct bpfam_log_end end;
+	struct bpfam_record r;
+	struct bpfam_err err;
+	uint64_t off;
+	char want[96];
+
+	mknod_record(&r, 2, "a");
+	append(d, &r);
+	off = d->log.base + d->log.tail + BPFAM_REC_MAX;
+	d->dev.base[off] = 0x5a;
+	snprintf(want, sizeof(want), "stray non-zero byte at offset %llu",
+		 (unsigned long long)off);
+	assert_err(bpfam_log_end_live(&snapshot, &end, &err), EBADMSG, &err,
+		   want);
+	assert_non_null(strstr(err.msg, "(after record 1)"));
+	/* One byte nearer is where an append could still be writing. */
+	d->dev.base[off] = 0;
+	d->dev.base[off - 1] = 0x5a;
+	assert_int_equal(bpfam_log_end_live(&snapshot, &end, &err), 0);
+	assert_int_equal(end.torn, 1);
+}
+
+/* A sealed record that does not decode is damage wherever it is. */
+static void end_live_bad_record(void **state)
+{
+	struct logdev *d = *state;
+	struct bpfam_log snapshot = d->log;
+	struct bpfam_log_end end;
+	struct bpfam_record r;
+	struct bpfam_err err;
+
+	mknod_record(&r, 2, "a");
+	append(d, &r);
+	d->dev.base[d->log.base + 30] ^= 0xff;
+	assert_err(bpfam_log_end_live(&snapshot, &end, &err), EBADMSG, &err,
+		   "log record 1 at offset");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(append_replay),	T(log_full),	T(torn_tail),
-		T(torn_first_record),	T(stray_bytes), T(corrupt_record),
+		T(append_replay),	T(log_full),
+		T(torn_tail),		T(torn_first_record),
+		T(stray_bytes),		T(corrupt_record),
 		T(append_needs_writer), T(seal_flush_fails),
-		T(body_flush_fails),
+		T(body_flush_fails),	T(end_live_appended),
+		T(end_live_stray),	T(end_live_bad_record),
 	};
 
 	return cmocka_run_group_tests_name("log", tests, NULL, NULL);
