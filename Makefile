@@ -44,6 +44,8 @@ include tests/sim/sim.mk
 include tests/vm/vm.mk
 include tests/fuzz/fuzz.mk
 include scripts/bench/bench.mk
+include man/man.mk
+include pkg/pkg.mk
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
 
@@ -59,6 +61,11 @@ test: all
 
 bench: all
 	@scripts/bench.sh
+
+# clang-format-14 over the C files not in scripts/lint-format-exempt, and
+# shellcheck over the shell scripts.
+lint:
+	@scripts/lint.sh
 
 format:
 	clang-format -i $(shell git ls-files '*.c' '*.h')

@@ -9,8 +9,15 @@ PKGS=(
 	make gcc clang-19 llvm-19 pkg-config clang-format
 	libdaxctl-dev libblkid-dev uuid-dev libjson-c-dev libisal-dev
 	libfuse3-dev libelf-dev zlib1g-dev linux-source-6.12 python3 xz-utils
+	libsystemd-dev
+	# man pages (generated from docs/ by pandoc), make deb
+	pandoc debhelper dpkg-dev
 	# tests
 	libcmocka-dev libclang-rt-19-dev fuse3 fio ndctl daxctl bpftool e2fsprogs util-linux jq attr
+	# make lint
+	clang-format-14 shellcheck
+	# make test-install: systemd-analyze verify, man -w
+	systemd man-db
 	# kernel + VM testbed
 	qemu-system-x86 busybox-static pahole flex bison bc libssl-dev cpio
 	# benchmarks
