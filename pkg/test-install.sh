@@ -54,7 +54,11 @@ for page in bpfam.8 bpfamd.8 bpfam.5; do
 		man -w "${page#*.}" "${page%.*}"
 done
 # Every subcommand of bpfam help is described in bpfam(8).
-man 8 bpfam 2>/dev/null >"$tmp/bpfam.8.txt"
+# (man's text with its bold, justification and line breaks undone)
+man_text() {
+	MANWIDTH=250 man "$@" 2>/dev/null | col -bx | tr -s ' \n' '  '
+}
+man_text 8 bpfam >"$tmp/bpfam.8.txt"
 missing=$(bpfam help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }' |
 	while read -r c; do grep -q "bpfam $c" "$tmp/bpfam.8.txt" || echo "$c"; done | xargs)
 if [ -z "$missing" ]; then
@@ -63,7 +67,7 @@ else
 	not_ok "bpfam(8) describes every subcommand (missing: $missing)"
 fi
 # Every -o option of bpfamd --help is described in bpfamd(8).
-MANWIDTH=200 man 8 bpfamd 2>/dev/null >"$tmp/bpfamd.8.txt"
+man_text 8 bpfamd >"$tmp/bpfamd.8.txt"
 missing=$(bpfamd --help | grep -oE -- '-o [a-z_-]+' | sort -u |
 	while read -r _ o; do grep -Eq -- "-o +$o" "$tmp/bpfamd.8.txt" || echo "$o"; done | xargs)
 if [ -z "$missing" ]; then

@@ -17,6 +17,11 @@
  *   fastio check SEED SIZE          check SIZE bytes of stdin
  *   fastio poison FILE OFF          madvise(MADV_HWPOISON) the page of a
  *                                   shared mapping of FILE at OFF
+ *   fastio poison-dev DEV OFF       madvise(MADV_HWPOISON) the page at OFF of
+ *                                   a 2 MiB-aligned shared mapping of a
+ *                                   device-dax DEV; prints "poisoned" and the
+ *                                   SIGBUS it got for it ("sigbus AR", "AO",
+ *                                   "code N" or "none")
  *   fastio pread FILE OFF LEN       one pread(); prints "ok N" or the errno
  *   fastio pwrite FILE OFF LEN      one pwrite() of zeros; same output
  *   fastio touch FILE OFF           load one byte at OFF through a shared
@@ -444,6 +449,56 @@ static int do_poison(const char *path, uint64_t off)
 	return 0;
 }
 
+static volatile sig_atomic_t bus_code = -1;
+
+static void on_bus_info(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	bus_code = si->si_code;
+}
+
+static int do_poison_dev(const char *path, uint64_t off)
+{
+	const size_t huge = 2 << 20;
+	uint64_t base = off & ~(uint64_t)(huge - 1);
+	struct sigaction sa = {.sa_sigaction = on_bus_info,
+			       .sa_flags = SA_SIGINFO};
+	int fd = open(path, O_RDWR);
+	uintptr_t a;
+	char *r;
+	volatile char *m;
+
+	if (fd < 0)
+		die(path);
+	/* device-dax wants a mapping aligned to its 2 MiB alignment */
+	r = mmap(NULL, 2 * huge, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r == MAP_FAILED)
+		die("mmap reserve");
+	a = ((uintptr_t)r + huge - 1) & ~(uintptr_t)(huge - 1);
+	m = mmap((void *)a, huge, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 fd, base);
+	if (m == MAP_FAILED)
+		die("mmap device");
+	(void)m[off - base]; /* map the page: MADV_HWPOISON works on mapped pages */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, NULL))
+		die("sigaction");
+	/* the kernel sends the caller SIGBUS (BUS_MCEERR_AR) on the way out */
+	if (madvise((void *)(m + (off & ~4095ULL) - base), 4096, MADV_HWPOISON))
+		die("madvise(MADV_HWPOISON)");
+	printf("poisoned sigbus ");
+	if (bus_code == -1)
+		printf("none\n");
+	else if (bus_code == BUS_MCEERR_AR)
+		printf("AR\n");
+	else if (bus_code == BUS_MCEERR_AO)
+		printf("AO\n");
+	else
+		printf("code %d\n", (int)bus_code);
+	return 0;
+}
+
 static uint64_t num(const char *s)
 {
 	char *end;
@@ -467,7 +522,8 @@ int main(int argc, char **argv)
 	uint64_t size;
 
 	if (argc == 4 && strcmp(cmd, "gen") && strcmp(cmd, "check") &&
-	    strcmp(cmd, "poison") && strcmp(cmd, "touch"))
+	    strcmp(cmd, "poison") && strcmp(cmd, "poison-dev") &&
+	    strcmp(cmd, "touch"))
 		seed = num(argv[3]);
 	if (argc == 4 && !strcmp(cmd, "write"))
 		return do_rw(argv[2], 1);
@@ -498,6 +554,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4 && !strcmp(cmd, "poison"))
 		return do_poison(argv[2], num(argv[3]));
+	if (argc == 4 && !strcmp(cmd, "poison-dev"))
+		return do_poison_dev(argv[2], num(argv[3]));
 	if (argc == 4 && !strcmp(cmd, "touch"))
 		return do_touch(argv[2], num(argv[3]));
 	if (argc == 5 && (!strcmp(cmd, "pread") || !strcmp(cmd, "pwrite"))) {
@@ -519,6 +577,7 @@ int main(int argc, char **argv)
 		"       fastio watch FILE SEED STOP\n"
 		"       fastio gen|check SEED SIZE\n"
 		"       fastio poison|touch FILE OFF\n"
+		"       fastio poison-dev DEV OFF\n"
 		"       fastio pread|pwrite FILE OFF LEN\n");
 	return 2;
 }
