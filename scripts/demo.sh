@@ -52,6 +52,11 @@ for e in json.load(sys.stdin):
     v["ext"] = v["ext"][:v["nr"]]
     print(json.dumps(e["formatted"], indent=2))'
 run $B/bpfam stats "$MNT"
+run $B/bpfam hosts "$MNT"
+run $B/bpfam creat -s 4M "$MNT/scratch"
+run rm "$MNT/scratch"
+say "sleep 1   # the primary reclaims the space once no host holds the file"
+sleep 1
 run $B/bpfam logdump "$DEV"
 run umount "$MNT"
 run $B/bpfam fsck "$DEV"
