@@ -37,16 +37,6 @@ json_field() {
 	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
 }
 
-# stdout_has WHAT PATTERN CMD...: CMD exits 0 and its stdout matches.
-stdout_has() {
-	local what=$1 pat=$2 out
-	shift 2
-	if out=$("$@" 2>&1) && grep -Eq -- "$pat" <<<"$out"; then
-		ok "$what"
-	else
-		not_ok "$what (output: $out)"
-	fi
-}
 
 # ---- command line ----------------------------------------------------------
 stdout_has "bpfam help lists mkfs, fsck and logdump" \
