@@ -180,20 +180,27 @@ static void finish_fence(struct bpfamd *d)
 			   "fence acknowledged; device %s released", d->device);
 }
 
+/* Sleep one heartbeat period on d->stop (d->lock held), or until woken. */
+static void wait_period(struct bpfamd *d)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_nsec += (long)(d->period_ms % 1000) * 1000000;
+	t.tv_sec += d->period_ms / 1000 + t.tv_nsec / 1000000000;
+	t.tv_nsec %= 1000000000;
+	pthread_cond_timedwait(&d->stop, &d->lock, &t);
+}
+
 static void *keeper(void *arg)
 {
 	struct bpfamd *d = arg;
 	bool released = false;
-	struct timespec t;
 
 	pthread_mutex_lock(&d->lock);
 	beat(d); /* at once: the pulse of the start-up has just stopped */
 	while (!d->stopping) {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		t.tv_nsec += (long)(d->period_ms % 1000) * 1000000;
-		t.tv_sec += d->period_ms / 1000 + t.tv_nsec / 1000000000;
-		t.tv_nsec %= 1000000000;
-		pthread_cond_timedwait(&d->stop, &d->lock, &t);
+		wait_period(d);
 		if (d->stopping)
 			break;
 		beat(d);
@@ -214,15 +221,10 @@ static void *pulser(void *arg)
 {
 	struct bpfamd *d = arg;
 	struct bpfam_err err;
-	struct timespec t;
 
 	pthread_mutex_lock(&d->lock);
 	while (d->pulsing) {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		t.tv_nsec += (long)(d->period_ms % 1000) * 1000000;
-		t.tv_sec += d->period_ms / 1000 + t.tv_nsec / 1000000000;
-		t.tv_nsec %= 1000000000;
-		pthread_cond_timedwait(&d->stop, &d->lock, &t);
+		wait_period(d);
 		if (d->pulsing && bpfam_host_pulse(&d->host, &err) == -ESTALE)
 			bpfamd_fence(d, err.msg);
 	}

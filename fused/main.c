@@ -371,14 +371,8 @@ static uint32_t slot_role(const struct bpfamd *d)
  */
 static int mount_recover(struct bpfamd *d, struct bpfam_err *err)
 {
-	struct bpfam_record *r = malloc(sizeof(*r));
-	int rc;
+	int rc = bpfam_fs_refresh(&d->fs, NULL, err);
 
-	if (!r)
-		return bpfam_err(err, ENOMEM, "out of memory");
-	while ((rc = bpfam_fs_play_next(&d->fs, r, err)) == 1)
-		;
-	free(r);
 	if (rc == -EBADMSG || rc == -EPROTONOSUPPORT) {
 		d->stuck_seq = d->fs.log.next_seq;
 		snprintf(d->stuck_msg, sizeof(d->stuck_msg), "%s", err->msg);

@@ -25,16 +25,6 @@
  */
 #define ATTR_TIMEOUT 1.0
 
-static uint64_t allocated(const struct bpfam_fmap *fm)
-{
-	uint64_t sum = 0;
-	uint32_t i;
-
-	for (i = 0; fm && i < fm->nr; i++)
-		sum += fm->ext[i].len;
-	return sum;
-}
-
 static void fill_attr(const struct bpfam_inode *in, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -47,7 +37,7 @@ static void fill_attr(const struct bpfam_inode *in, struct stat *st)
 	st->st_gid = in->gid;
 	st->st_size = in->fmap ? in->fmap->size : 0;
 	st->st_blksize = BPFAM_ALLOC_UNIT;
-	st->st_blocks = allocated(in->fmap) / 512;
+	st->st_blocks = bpfam_alloc_fmap_bytes(in->fmap) / 512;
 	st->st_mtim.tv_sec = in->mtime_ns / 1000000000ULL;
 	st->st_mtim.tv_nsec = in->mtime_ns % 1000000000ULL;
 	st->st_atim = st->st_mtim;

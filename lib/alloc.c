@@ -255,3 +255,13 @@ int bpfam_alloc_interleaved(struct bpfam_alloc *a, uint64_t size,
 	}
 	return 0;
 }
+
+uint64_t bpfam_alloc_fmap_bytes(const struct bpfam_fmap *m)
+{
+	uint64_t sum = 0;
+	uint32_t i;
+
+	for (i = 0; m && i < m->nr; i++)
+		sum += m->ext[i].len;
+	return sum;
+}

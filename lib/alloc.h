@@ -35,6 +35,9 @@ int bpfam_alloc_reserve_fmap(struct bpfam_alloc *a, const struct bpfam_fmap *m,
 void bpfam_alloc_release_fmap(struct bpfam_alloc *a,
 			      const struct bpfam_fmap *m);
 
+/* Bytes of device @m holds (its extents' lengths); 0 for NULL. */
+uint64_t bpfam_alloc_fmap_bytes(const struct bpfam_fmap *m);
+
 /*
  * Allocate @size bytes (> 0) in the fewest extents: one extent when a free
  * run is large enough (the smallest such run), else the largest runs first.

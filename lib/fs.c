@@ -393,16 +393,6 @@ uint64_t bpfam_fs_bytes_free(const struct bpfam_fs *fs)
 		  fs->dev.path, (unsigned long long)(r)->seq,              \
 		  bpfam_record_type_name((r)->type), ##__VA_ARGS__)
 
-static uint64_t allocated_bytes(const struct bpfam_inode *in)
-{
-	uint64_t sum = 0;
-	uint32_t i;
-
-	for (i = 0; in->fmap && i < in->fmap->nr; i++)
-		sum += in->fmap->ext[i].len;
-	return sum;
-}
-
 static int play_mknod(struct bpfam_fs *fs, const struct bpfam_record *r,
 		      struct bpfam_err *err)
 {
@@ -489,7 +479,7 @@ static int play_fmap(struct bpfam_fs *fs, const struct bpfam_record *r,
 	in->fmap->gen = in->gen;
 	/* Sized after its unlink (ftruncate of an open file): it waits too. */
 	if (in->del_seq)
-		fs->pending_bytes += allocated_bytes(in);
+		fs->pending_bytes += bpfam_alloc_fmap_bytes(in->fmap);
 	return 0;
 }
 
@@ -553,7 +543,7 @@ static int play_delete(struct bpfam_fs *fs, const struct bpfam_record *r,
 		remove_child(dir, in);
 	unhash_name(fs, in);
 	in->del_seq = r->seq;
-	fs->pending_bytes += allocated_bytes(in);
+	fs->pending_bytes += bpfam_alloc_fmap_bytes(in->fmap);
 	if (S_ISDIR(in->mode))
 		fs->ndirs--;
 	else
@@ -564,7 +554,7 @@ static int play_delete(struct bpfam_fs *fs, const struct bpfam_record *r,
 static int play_reclaim(struct bpfam_fs *fs, const struct bpfam_record *r,
 			struct bpfam_err *err)
 {
-	uint64_t upto = r->reclaim.upto, i, n;
+	uint64_t upto = r->reclaim.upto, i, n, bytes;
 	struct bpfam_inode *in;
 
 	if (upto <= fs->reclaimed_upto || upto > r->seq)
@@ -583,10 +573,11 @@ static int play_reclaim(struct bpfam_fs *fs, const struct bpfam_record *r,
 	}
 	for (i = 0; i < n; i++) {
 		in = fs->orphans[i];
+		bytes = bpfam_alloc_fmap_bytes(in->fmap);
 		if (in->fmap)
 			bpfam_alloc_release_fmap(&fs->alloc, in->fmap);
-		fs->pending_bytes -= allocated_bytes(in);
-		fs->reclaimed_bytes += allocated_bytes(in);
+		fs->pending_bytes -= bytes;
+		fs->reclaimed_bytes += bytes;
 		unhash_ino(fs, in);
 		fs->ninodes--;
 		free_inode(in);
