@@ -43,10 +43,6 @@ getmap_is() {
 	"$BPFAM" getmap --json "${@:3}" "$1" | jq -e "$2" >/dev/null
 }
 
-stats_of() {
-	"$BPFAM" stats --json "$1" | jq -r "$2"
-}
-
 # --- start-up refusals: one line each, exit 1, the device untouched ---------
 
 # refuses WHAT PATTERN [--nobody] BPFAMD-ARG...: bpfamd exits 1 naming the

@@ -30,6 +30,11 @@ dl_mkfs() {
 	truncate -s "$1" "$DEV" && "$BPFAM" mkfs "$DEV" >"$DL_TMP/mkfs.log" 2>&1
 }
 
+# stats_of MNT JQ-FILTER: a field of `bpfam stats --json MNT`.
+stats_of() {
+	"$BPFAM" stats --json "$1" | jq -r "$2"
+}
+
 # dl_mountpoint NAME: make and print a new directory to mount on.
 dl_mountpoint() {
 	mkdir "$DL_MNTROOT/$1" && echo "$DL_MNTROOT/$1"
@@ -42,10 +47,19 @@ dl_mounted() {
 
 # dl_start MNT [BPFAMD-OPTION...]: serve $DEV on MNT; wait until mounted.
 dl_start() {
+	local mnt=$1
+	shift
+
+	dl_start_args "$mnt" -f "$@" "$DEV" "$mnt"
+}
+
+# dl_start_args MNT ARG...: bpfamd ARG..., its arguments in the order
+# given (which must keep it in the foreground); wait until MNT is mounted.
+dl_start_args() {
 	local mnt=$1 pid i
 	shift
 
-	"$BPFAMD" -f "$@" "$DEV" "$mnt" >>"$DL_TMP/bpfamd.log" 2>&1 &
+	"$BPFAMD" "$@" >>"$DL_TMP/bpfamd.log" 2>&1 &
 	pid=$!
 	# No "Killed" job notice in the TAP output when a test kills it.
 	disown "$pid"
@@ -55,7 +69,7 @@ dl_start() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "# bpfamd $* $DEV $mnt did not mount; its log:"
+	echo "# bpfamd $* did not mount; its log:"
 	sed 's/^/#   /' "$DL_TMP/bpfamd.log" | tail -20
 	return 1
 }

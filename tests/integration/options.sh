@@ -17,30 +17,6 @@ dl_init "${1:-build}"
 BUILD_DIR=$(cd "${1:-build}" && pwd)
 HOST2=0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b
 
-stats_of() {
-	"$BPFAM" stats --json "$1" | jq -r "$2"
-}
-
-# start_raw MNT ARG...: bpfamd ARG... in the foreground, its arguments in
-# the order given (dl_start puts the options first); wait until mounted.
-start_raw() {
-	local mnt=$1 pid i
-	shift
-
-	"$BPFAMD" "$@" >>"$DL_TMP/bpfamd.log" 2>&1 &
-	pid=$!
-	disown "$pid"
-	DL_PID[$mnt]=$pid
-	for ((i = 0; i < 100; i++)); do
-		dl_mounted "$mnt" && return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "# bpfamd $* did not mount; its log:"
-	tail -20 "$DL_TMP/bpfamd.log" | sed 's/^/#   /'
-	return 1
-}
-
 # mount_opts MNT: the options the kernel shows for MNT.
 mount_opts() {
 	awk -v m="$1" '$2 == m { print $4 }' /proc/self/mounts
@@ -93,7 +69,7 @@ test_after_operands() {
 	local mnt
 
 	mnt=$(dl_mountpoint after)
-	if ! start_raw "$mnt" "$DEV" "$mnt" -f -o role=primary,heartbeat=50; then
+	if ! dl_start_args "$mnt" "$DEV" "$mnt" -f -o role=primary,heartbeat=50; then
 		not_ok "bpfamd DEVICE MOUNTPOINT -f -o OPTS mounts"
 		return
 	fi

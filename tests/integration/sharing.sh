@@ -25,10 +25,6 @@ quietly() {
 	"$@" >/dev/null 2>&1
 }
 
-stats_of() {
-	"$BPFAM" stats --json "$1" | jq -r "$2"
-}
-
 # wait_until SECONDS CMD...: poll CMD every 50 ms until it succeeds.
 wait_until() {
 	local limit=$(($1 * 20)) i

@@ -16,35 +16,6 @@ F=$MNT/held
 SEED=61
 need_or_end bpfam bpfamd fastio bpftool jq
 
-# hold_start: `fastio hold $F` in the background, its first half mapped and
-# checked; its stdin is fd 5 (a line on it lets it go on), its output in
-# /tmp/hold.out.  Returns once it said "held", or fails after 30 s.
-hold_start() {
-	rm -f /tmp/hold.in /tmp/hold.out
-	mkfifo /tmp/hold.in
-	fastio hold $F $SEED </tmp/hold.in >/tmp/hold.out 2>&1 &
-	HOLD_PID=$!
-	exec 5>/tmp/hold.in
-	for _ in $(seq 300); do
-		grep -q '^held' /tmp/hold.out && break
-		sleep 0.1
-	done
-	grep -q '^held ok$' /tmp/hold.out
-}
-
-# hold_finish: let it go on and wait for its report
-hold_finish() {
-	echo go >&5
-	exec 5>&-
-	wait $HOLD_PID
-	echo "# fastio hold: $(tr '\n' ';' </tmp/hold.out)"
-}
-
-# said WHAT: fastio hold reported the line WHAT
-said() {
-	grep -qx "$1" /tmp/hold.out
-}
-
 # struct_ops_link: the id of the attached fuse_fmap_ops link
 struct_ops_link() {
 	bpftool -j link show 2>/dev/null |
@@ -56,7 +27,7 @@ check_cmd "bpfam creat -s 8M $F" bpfam creat -s 8M $F
 check_cmd "pwrite() a pattern into it" fastio write $F $SEED
 
 # --- 1: the resolver detached, the daemon alive ------------------------------
-check "a process maps $F and reads its first 4 MiB" hold_start
+check "a process maps $F and reads its first 4 MiB" hold_start $F $SEED
 link=$(struct_ops_link)
 check "bpftool lists the fuse_fmap_ops link (id ${link:-none})" test -n "$link"
 s0=$(stats $MNT)
@@ -80,7 +51,7 @@ if ! mount_bpfam $DEV $MNT -o mode=fast || ! check_fast "remount" $MNT; then
 	exit 1
 fi
 ok "bpfamd -o mode=fast mounts the device again"
-check "a process maps $F and reads its first 4 MiB again" hold_start
+check "a process maps $F and reads its first 4 MiB again" hold_start $F $SEED
 check_cmd "SIGKILL bpfamd" kill -KILL "$(pidof bpfamd)"
 for _ in $(seq 50); do
 	pidof bpfamd >/dev/null || break

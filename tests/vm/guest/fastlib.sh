@@ -133,3 +133,33 @@ fast_mount() {
 		exit 1
 	fi
 }
+
+# hold_start FILE SEED [TENTHS]: `fastio hold FILE SEED` in the background,
+# its first half mapped and checked; its stdin is fd 5 (a line on it lets
+# it go on), its output /tmp/hold.out.  Returns once it said "held ok", or
+# fails after TENTHS tenths of a second (default 300).
+hold_start() {
+	rm -f /tmp/hold.in /tmp/hold.out
+	mkfifo /tmp/hold.in
+	fastio hold "$1" "$2" </tmp/hold.in >/tmp/hold.out 2>&1 &
+	HOLD_PID=$!
+	exec 5>/tmp/hold.in
+	for _ in $(seq "${3:-300}"); do
+		grep -q '^held' /tmp/hold.out && break
+		sleep 0.1
+	done
+	grep -q '^held ok$' /tmp/hold.out
+}
+
+# hold_finish: let it go on and wait for its report
+hold_finish() {
+	echo go >&5
+	exec 5>&-
+	wait "$HOLD_PID"
+	echo "# fastio hold: $(tr '\n' ';' </tmp/hold.out)"
+}
+
+# said WHAT: fastio hold reported the line WHAT
+said() {
+	grep -qx "$1" /tmp/hold.out
+}

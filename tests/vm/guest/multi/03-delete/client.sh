@@ -74,32 +74,6 @@ published() {
 	bpftool map lookup pinned "$FM" key hex $(fmap_key "$1") >/dev/null 2>&1
 }
 
-# hold_start FILE SEED: `fastio hold` (see 25-detach.sh) in the background,
-# its stdin fd 5, its output /tmp/hold.out; returns once it said "held ok"
-hold_start() {
-	rm -f /tmp/hold.in /tmp/hold.out
-	mkfifo /tmp/hold.in
-	fastio hold "$1" "$2" </tmp/hold.in >/tmp/hold.out 2>&1 &
-	HOLD_PID=$!
-	exec 5>/tmp/hold.in
-	for _ in $(seq 600); do
-		grep -q '^held' /tmp/hold.out && break
-		sleep 0.1
-	done
-	grep -q '^held ok$' /tmp/hold.out
-}
-
-hold_finish() {
-	echo go >&5
-	exec 5>&-
-	wait "$HOLD_PID"
-	echo "# fastio hold: $(tr '\n' ';' </tmp/hold.out)"
-}
-
-said() {
-	grep -qx "$1" /tmp/hold.out
-}
-
 start=$(date +%s)
 have=0
 need bpfam bpfamd fastio jq bpftool && have=1
@@ -181,7 +155,7 @@ if [ "$holding" = 1 ]; then
 	check "B: G (node $gino) is published in the pinned fmaps" published "$gino"
 	check_fails "B: F's old node $fino is gone from the pinned fmaps" published "$fino"
 	check_cmd "B: G reads A's second pattern (in F's old space)" fastio read $G $SEED_G
-	if hold_start $G $SEED_G; then
+	if hold_start $G $SEED_G 600; then
 		ok "B: a process maps G and reads its first half"
 		mapped=1
 	else
