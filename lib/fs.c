@@ -591,9 +591,23 @@ static int play_reclaim(struct bpfam_fs *fs, const struct bpfam_record *r,
 	return 0;
 }
 
+/* A second fmap for a file is a resize, which only POSIX logs have. */
+static bool is_resize(const struct bpfam_fs *fs, const struct bpfam_record *r)
+{
+	const struct bpfam_inode *in;
+
+	if (r->type != BPFAM_REC_FMAP)
+		return false;
+	in = bpfam_fs_inode(fs, r->fmap.ino);
+	return in && in->fmap;
+}
+
 int bpfam_fs_play(struct bpfam_fs *fs, const struct bpfam_record *r,
 		  struct bpfam_err *err)
 {
+	if (!(fs->sb.incompat & BPFAM_INCOMPAT_POSIX) &&
+	    bpfam_record_needs_posix(r, is_resize(fs, r)))
+		return BAD(r, "needs the POSIX feature, which the superblock does not have");
 	switch (r->type) {
 	case BPFAM_REC_MKNOD:
 		return play_mknod(fs, r, err);
@@ -623,6 +637,27 @@ static uint64_t now_ns(void)
 }
 
 /*
+ * A filesystem made before POSIX records existed gets the feature bit
+ * before its first such record, so that hosts which would misread the log
+ * refuse to mount it.  One superblock write: the CRC covers the bit.
+ */
+static int set_posix(struct bpfam_fs *fs, struct bpfam_err *err)
+{
+	struct bpfam_sb_info sb = fs->sb;
+	int rc;
+
+	sb.incompat |= BPFAM_INCOMPAT_POSIX;
+	bpfam_sb_encode(&sb, (struct bpfam_sb *)fs->dev.base);
+	rc = bpfam_device_flush(&fs->dev, fs->dev.base, BPFAM_SB_SIZE);
+	if (rc)
+		return bpfam_err(err, -rc,
+				 "%s: cannot set the POSIX feature in the superblock: %s",
+				 fs->dev.path, strerror(-rc));
+	fs->sb = sb;
+	return 0;
+}
+
+/*
  * Append @r and play it; both must succeed for the caller to reply.  The
  * callers checked @r against the namespace, so playing it can only fail
  * for want of memory; but the record is on the device by then, and a
@@ -645,6 +680,12 @@ static int commit(struct bpfam_fs *fs, struct bpfam_record *r,
 	rc = bpfam_fs_check_sb(fs, err);
 	if (rc)
 		return rc;
+	if (!(fs->sb.incompat & BPFAM_INCOMPAT_POSIX) &&
+	    bpfam_record_needs_posix(r, is_resize(fs, r))) {
+		rc = set_posix(fs, err);
+		if (rc)
+			return rc;
+	}
 	rc = bpfam_log_append(&fs->log, r, err);
 	if (rc && !(rc == -EIO && bpfam_log_unsure(&fs->log) &&
 		    r->seq == fs->log.next_seq - 1))

@@ -25,8 +25,14 @@ struct bpfam_inode {
 	uint32_t mode;
 	uint32_t uid;
 	uint32_t gid;
+	uint32_t nlink;    /* names; directories: 2 + subdirectories */
+	uint32_t rdev;     /* character and block devices */
 	uint64_t mtime_ns;
+	uint64_t ctime_ns;
+	uint64_t atime_ns;
 	char *name;        /* "" for the root */
+	char *target;      /* symlinks */
+	struct bpfam_xattrs *xattrs; /* user.* attributes, NULL: none */
 	uint64_t del_seq;  /* the delete record that unlinked it; 0: linked */
 	uint64_t refs;     /* this host's holds: bpfam_fs_hold() */
 	/* Files: NULL until the size is set.  Only ext[0..nr) is allocated

@@ -26,8 +26,11 @@ struct bpfam_record {
 			uint32_t uid;
 			uint32_t gid;
 			uint64_t mtime_ns;
+			uint32_t rdev;
 			uint32_t name_len;
+			uint32_t target_len;
 			char name[BPFAM_NAME_MAX + 1]; /* NUL-terminated */
+			char target[BPFAM_PATH_MAX];   /* symlinks, ditto */
 		} mknod;
 		struct {
 			uint64_t ino;
@@ -41,6 +44,9 @@ struct bpfam_record {
 			uint32_t uid;
 			uint32_t gid;
 			uint64_t mtime_ns;
+			uint64_t atime_ns; /* BPFAM_ATTR_EXT ones */
+			uint64_t ctime_ns;
+			uint64_t size;
 		} setattr;
 		struct {
 			uint64_t ino;
@@ -49,6 +55,36 @@ struct bpfam_record {
 		struct {
 			uint64_t upto;
 		} reclaim;
+		struct {
+			uint64_t src_parent;
+			uint64_t dst_parent;
+			uint64_t ino;
+			uint64_t victim;
+			uint64_t time_ns;
+			uint32_t flags; /* BPFAM_RENAME_* */
+			uint32_t src_len;
+			uint32_t dst_len;
+			char src_name[BPFAM_NAME_MAX + 1];
+			char dst_name[BPFAM_NAME_MAX + 1];
+		} rename;
+		struct { /* BPFAM_REC_LINK and BPFAM_REC_UNLINK */
+			uint64_t ino;
+			uint64_t parent;
+			uint64_t time_ns;
+			uint32_t name_len;
+			char name[BPFAM_NAME_MAX + 1];
+		} link;
+		struct {
+			uint64_t ino;
+			uint64_t time_ns;
+			uint32_t flags; /* BPFAM_XATTR_* */
+			uint32_t name_len;
+			uint32_t value_len;
+			char name[BPFAM_NAME_MAX + 1];
+			/* Not copied: the encoder's caller owns it, and a
+			 * decoded record points into the bytes decoded. */
+			const void *value;
+		} xattr;
 	};
 };
 
@@ -84,6 +120,13 @@ bool bpfam_name_valid(const char *name, size_t len);
 long bpfam_record_decode(const void *buf, size_t avail, uint64_t seq,
 			 const char *where, struct bpfam_record *r,
 			 struct bpfam_err *err);
+
+/*
+ * Whether @r needs BPFAM_INCOMPAT_POSIX: a host without it would misread
+ * it (bpfam/format.h).  @resize: it is an fmap record for a file that has
+ * one already, which only the namespace knows.
+ */
+bool bpfam_record_needs_posix(const struct bpfam_record *r, bool resize);
 
 /* The record type's name ("mknod", ...), or "?". */
 const char *bpfam_record_type_name(unsigned int type);

@@ -244,7 +244,7 @@ int bpfam_sb_init(struct bpfam_sb_info *sb, const struct bpfam_device *dev,
 				 bpfam_fmt_size(log_size, a), dev->path);
 	memset(sb, 0, sizeof(*sb));
 	sb->version = BPFAM_VERSION;
-	sb->incompat = BPFAM_INCOMPAT_RECLAIM;
+	sb->incompat = BPFAM_INCOMPAT_RECLAIM | BPFAM_INCOMPAT_POSIX;
 	sb->generation = 1;
 	uuid_generate(sb->uuid);
 	sb->alloc_unit = BPFAM_ALLOC_UNIT;

@@ -43,7 +43,15 @@
  * could touch reused memory, so it must not mount at all.
  */
 #define BPFAM_INCOMPAT_RECLAIM (1ULL << 0)
-#define BPFAM_INCOMPAT_KNOWN BPFAM_INCOMPAT_RECLAIM
+/*
+ * POSIX: names move (rename, link, unlink of one of several names), files
+ * change size, symlinks, special files and extended attributes exist.  A
+ * host that knows only RECLAIM would misread such a log (a second fmap
+ * record for a file, a rename), so the primary sets the bit before it
+ * logs the first record that needs it; mkfs sets it from the start.
+ */
+#define BPFAM_INCOMPAT_POSIX (1ULL << 1)
+#define BPFAM_INCOMPAT_KNOWN (BPFAM_INCOMPAT_RECLAIM | BPFAM_INCOMPAT_POSIX)
 #define BPFAM_COMPAT_KNOWN   0ULL
 
 struct bpfam_sb_dev {
@@ -149,6 +157,11 @@ enum bpfam_rec_type {
 	BPFAM_REC_SETATTR = 3, /* mode, owner, times */
 	BPFAM_REC_DELETE = 4,  /* unlink/rmdir: the name goes, space waits */
 	BPFAM_REC_RECLAIM = 5, /* space of deletes below `upto` is free again */
+	/* Since BPFAM_INCOMPAT_POSIX: */
+	BPFAM_REC_RENAME = 6,  /* a name moves, maybe over another */
+	BPFAM_REC_LINK = 7,    /* one more name for a file */
+	BPFAM_REC_UNLINK = 8,  /* one name goes: DELETE with the name */
+	BPFAM_REC_XATTR = 9,   /* set or remove one extended attribute */
 };
 
 /* Record header flags. */
@@ -166,13 +179,17 @@ struct bpfam_rec_hdr {
 struct bpfam_rec_mknod {
 	__le64 ino;    /* new inode number, > every earlier one */
 	__le64 parent; /* directory inode */
-	__le32 mode;   /* S_IFREG or S_IFDIR | permission bits */
+	__le32 mode;   /* S_IFREG or S_IFDIR | permission bits; with POSIX
+			* also S_IFLNK, S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK */
 	__le32 uid;
 	__le32 gid;
 	__le32 name_len; /* 1..BPFAM_NAME_MAX */
-	__le64 mtime_ns;
-	__le64 rsvd;
-	/* followed by name_len bytes of name, no NUL */
+	__le64 mtime_ns; /* also its atime and ctime, and the parent's
+			  * new mtime and ctime */
+	__le32 rdev;   /* S_IFCHR/S_IFBLK: the Linux dev_t; else 0 */
+	__le32 target_len; /* S_IFLNK: 1..BPFAM_PATH_MAX - 1; else 0 */
+	/* followed by name_len bytes of name, then target_len bytes of the
+	 * symlink's target, no NULs */
 };
 
 struct bpfam_rec_extent {
@@ -182,6 +199,15 @@ struct bpfam_rec_extent {
 	__le32 rsvd;
 };
 
+/*
+ * Version 2 without POSIX: logged once per file, and the extents hold the
+ * size and less than one allocation unit (simple) or one stripe
+ * (interleaved) more.  With POSIX it may be logged again: the new record
+ * replaces size and extents.  Extents it drops go to the reclaim gate as
+ * a delete's do (the record's sequence number is their delete); it may
+ * hold more than the size needs (reserved for growth); nr 0 with size 0
+ * is a file that holds no space.
+ */
 struct bpfam_rec_fmap {
 	__le64 ino;
 	__le64 size;   /* file size in bytes */
@@ -195,7 +221,13 @@ struct bpfam_rec_fmap {
 #define BPFAM_ATTR_UID   (1U << 1)
 #define BPFAM_ATTR_GID   (1U << 2)
 #define BPFAM_ATTR_MTIME (1U << 3)
-#define BPFAM_ATTR_KNOWN 0xfU
+/* Since POSIX; a record with any of these carries struct
+ * bpfam_rec_setattr_ext right after struct bpfam_rec_setattr. */
+#define BPFAM_ATTR_ATIME (1U << 4)
+#define BPFAM_ATTR_CTIME (1U << 5)
+#define BPFAM_ATTR_SIZE  (1U << 6) /* within the extents the file has */
+#define BPFAM_ATTR_EXT   (BPFAM_ATTR_ATIME | BPFAM_ATTR_CTIME | BPFAM_ATTR_SIZE)
+#define BPFAM_ATTR_KNOWN 0x7fU
 
 struct bpfam_rec_setattr {
 	__le64 ino;
@@ -206,9 +238,65 @@ struct bpfam_rec_setattr {
 	__le64 mtime_ns;
 };
 
+struct bpfam_rec_setattr_ext {
+	__le64 atime_ns;
+	__le64 ctime_ns;
+	__le64 size;
+};
+
 struct bpfam_rec_delete {
 	__le64 ino;
 	__le64 parent; /* the directory it is removed from */
+};
+
+/*
+ * RENAME: `ino`, named src_name in src_parent, takes the name dst_name in
+ * dst_parent.  `victim` is the inode that had that name (0 if none): it
+ * loses the name (and is deleted when it was its last, its space waiting
+ * for the gate like a DELETE's); with BPFAM_RENAME_EXCHANGE it takes
+ * src_name in src_parent instead.
+ */
+#define BPFAM_RENAME_EXCHANGE (1U << 0)
+
+struct bpfam_rec_rename {
+	__le64 src_parent;
+	__le64 dst_parent;
+	__le64 ino;
+	__le64 victim;
+	__le64 time_ns;  /* ctime of the inodes, mtime and ctime of the dirs */
+	__le32 flags;    /* BPFAM_RENAME_* */
+	__le16 src_len;  /* 1..BPFAM_NAME_MAX */
+	__le16 dst_len;  /* 1..BPFAM_NAME_MAX */
+	/* followed by src_len bytes of src_name, then dst_len of dst_name */
+};
+
+/*
+ * LINK: `ino` (not a directory) gets the name in `parent`.  UNLINK: it
+ * loses it; a file that loses its last name, or a directory, is deleted
+ * as by DELETE.
+ */
+struct bpfam_rec_link {
+	__le64 ino;
+	__le64 parent;
+	__le64 time_ns;  /* ctime of the inode, mtime and ctime of parent */
+	__le32 name_len; /* 1..BPFAM_NAME_MAX */
+	__le32 rsvd;     /* zero */
+	/* followed by name_len bytes of name */
+};
+
+/* XATTR: sets name to value, or removes it (BPFAM_XATTR_REMOVE). */
+#define BPFAM_XATTR_REMOVE    (1U << 0)
+#define BPFAM_XATTR_VALUE_MAX (60U << 10)
+
+struct bpfam_rec_xattr {
+	__le64 ino;
+	__le64 time_ns;   /* the inode's ctime */
+	__le32 flags;     /* BPFAM_XATTR_* */
+	__le16 name_len;  /* 1..BPFAM_NAME_MAX, the full name ("user.x") */
+	__le16 rsvd;      /* zero */
+	__le32 value_len; /* 0..BPFAM_XATTR_VALUE_MAX; 0 when removing */
+	__le32 rsvd2;     /* zero */
+	/* followed by name_len bytes of name, then value_len of value */
 };
 
 struct bpfam_rec_reclaim {

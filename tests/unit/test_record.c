@@ -318,11 +318,11 @@ RAW(flags_unknown_optional,
     hdr(buf)->flags = htole16(BPFAM_REC_F_OPTIONAL | 4))
 RAW(reclaim_rsvd, ((struct bpfam_rec_reclaim *)(buf + HDR))->rsvd = 1)
 RAW(delete_short, hdr(buf)->len = htole32(HDR + 8))
-RAW(unknown_type, hdr(buf)->type = htole16(9))
+RAW(unknown_type, hdr(buf)->type = htole16(99))
 RAW(truncated, hdr(buf)->len = htole32(HDR + 8))
 RAW(padded, hdr(buf)->len = htole32(le32toh(hdr(buf)->len) + 8); *avail += 8)
 RAW(name_overrun, mk(buf)->name_len = htole32(200))
-RAW(mknod_rsvd, mk(buf)->rsvd = htole64(1))
+RAW(mknod_rdev, mk(buf)->rdev = htole32(1))
 RAW(nr_overrun, fm(buf)->nr = htole32(10))
 RAW(nr_huge, fm(buf)->nr = htole32(BPFAM_MAX_EXTENTS + 1))
 RAW(ext_rsvd, fm(buf)->ext[1].rsvd = htole32(1))
@@ -349,9 +349,7 @@ REC(ext_len_unaligned, r->fmap.map.ext[1].len = 2 * MIB + 4096)
 REC(ext_off_unaligned, r->fmap.map.ext[1].dev_off = 20 * MIB + 4096)
 REC(ext_wraps, r->fmap.map.ext[1].dev_off = 0ULL - 2 * MIB;
     r->fmap.map.ext[1].len = 4 * MIB; r->fmap.map.size = 7 * MIB)
-REC(size_zero, r->fmap.map.size = 0)
 REC(size_past_extents, r->fmap.map.size = 6 * MIB + 1)
-REC(extents_too_big, r->fmap.map.size = 4 * MIB)
 REC(strips_too_many, interleaved(r); r->fmap.map.nr = BPFAM_MAX_STRIPS + 1;
     for (uint32_t i = 2; i < r->fmap.map.nr; i++)
 	    set_extent(&r->fmap.map, i, (64 + 4 * (uint64_t)i) * MIB, 4 * MIB))
@@ -362,9 +360,8 @@ REC(strips_unequal, interleaved(r); r->fmap.map.ext[1].len = 6 * MIB)
 REC(strip_not_chunks, interleaved(r); r->fmap.map.chunk = 4 * MIB;
     r->fmap.map.ext[0].len = 6 * MIB; r->fmap.map.ext[1].len = 6 * MIB;
     r->fmap.map.size = 12 * MIB)
-REC(interleaved_slack, interleaved(r); r->fmap.map.size = 4 * MIB)
 REC(attr_none, r->setattr.valid = 0)
-REC(attr_unknown, r->setattr.valid = BPFAM_ATTR_MODE | 0x10)
+REC(attr_unknown, r->setattr.valid = BPFAM_ATTR_MODE | 0x80)
 REC(attr_mode_type, r->setattr.mode = S_IFREG | 0600)
 REC(delete_root, r->del.ino = BPFAM_ROOT_INO)
 REC(reclaim_zero, r->reclaim.upto = 0)
@@ -398,22 +395,23 @@ static const struct rec_case cases[] = {
 	{"unknown flag beside optional", MKNOD, NULL, flags_unknown_optional,
 	 false, "record flags 0x5 unknown"},
 	{"unknown type", MKNOD, NULL, unknown_type, false,
-	 "unknown record type 9"},
+	 "unknown record type 99"},
 	{"truncated payload", MKNOD, NULL, truncated, false, "too short"},
 	{"length beyond contents", SETATTR, NULL, padded, false,
 	 "its contents need"},
 	{"name overruns record", MKNOD, NULL, name_overrun, false,
-	 "name length 200 overruns"},
-	{"mknod reserved", MKNOD, NULL, mknod_rsvd, false, "reserved"},
+	 "name (200 bytes) and target (0 bytes) overrun"},
+	{"device number of a file", MKNOD, NULL, mknod_rdev, false,
+	 "a device number for a mode 0100644"},
 	{"empty name", MKNOD, name_empty, NULL, false, "invalid name"},
 	{"name '.'", MKNOD, name_dot, NULL, false, "invalid name"},
 	{"name '..'", MKNOD, name_dotdot, NULL, false, "invalid name"},
 	{"name with '/'", MKNOD, name_slash, NULL, false, "invalid name"},
 	{"name with NUL", MKNOD, name_nul, NULL, false, "invalid name"},
-	{"symlink mode", MKNOD, mode_symlink, NULL, false,
-	 "neither a file nor a directory"},
+	{"symlink without target", MKNOD, mode_symlink, NULL, false,
+	 "a target of 0 bytes for a mode 0120777"},
 	{"unknown mode bits", MKNOD, mode_high_bits, NULL, false,
-	 "unknown bits"},
+	 "not a known file type"},
 	{"extents overrun record", FMAP, NULL, nr_overrun, false,
 	 "10 extents overrun"},
 	{"more than 256 extents", FMAP, NULL, nr_huge, false,
@@ -421,7 +419,8 @@ static const struct rec_case cases[] = {
 	{"extent reserved", FMAP, NULL, ext_rsvd, false, "extent 1 reserved"},
 	{"unknown fmap kind", FMAP, kind_unknown, NULL, false,
 	 "unknown kind 3"},
-	{"no extents", FMAP, nr_zero, NULL, false, "0 extents"},
+	{"no extents for a size", FMAP, nr_zero, NULL, false,
+	 "0 extents, must be 1..256 (0 for an empty simple file)"},
 	{"simple with chunk", FMAP, simple_chunk, NULL, false,
 	 "simple file with a chunk size"},
 	{"extent device out of range", FMAP, dev_too_big, NULL, false,
@@ -433,11 +432,8 @@ static const struct rec_case cases[] = {
 	{"extent offset unaligned", FMAP, ext_off_unaligned, NULL, false,
 	 "not a non-empty 2 MiB-aligned range"},
 	{"extent wraps around", FMAP, ext_wraps, NULL, false, "wraps around"},
-	{"size zero", FMAP, size_zero, NULL, false, "does not fit"},
 	{"size past extents", FMAP, size_past_extents, NULL, false,
 	 "does not fit"},
-	{"extents beyond size", FMAP, extents_too_big, NULL, false,
-	 "more than size"},
 	{"more than 64 strips", FMAP, strips_too_many, NULL, false,
 	 "65 strips, must be 1..64"},
 	{"chunk below 2 MiB", FMAP, chunk_small, NULL, false,
@@ -449,12 +445,10 @@ static const struct rec_case cases[] = {
 	 "strips must be equal multiples"},
 	{"strip not whole chunks", FMAP, strip_not_chunks, NULL, false,
 	 "strips must be equal multiples"},
-	{"strips beyond size", FMAP, interleaved_slack, NULL, false,
-	 "more than size"},
 	{"no attribute", SETATTR, attr_none, NULL, false,
 	 "invalid attribute mask 0x0"},
 	{"unknown attribute", SETATTR, attr_unknown, NULL, false,
-	 "invalid attribute mask 0x11"},
+	 "invalid attribute mask 0x81"},
 	{"setattr of file type", SETATTR, attr_mode_type, NULL, false,
 	 "non-permission bits"},
 	{"delete of the root", DELETE, delete_root, NULL, false,

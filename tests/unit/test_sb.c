@@ -43,7 +43,8 @@ static void round_trip(void **state)
 	bpfam_sb_encode(&in, &raw);
 	assert_int_equal(le64toh(raw.magic), BPFAM_SB_MAGIC);
 	assert_int_equal(le32toh(raw.version), 2);
-	assert_int_equal(le64toh(raw.incompat), BPFAM_INCOMPAT_RECLAIM);
+	assert_int_equal(le64toh(raw.incompat),
+			 BPFAM_INCOMPAT_RECLAIM | BPFAM_INCOMPAT_POSIX);
 	assert_int_equal(le64toh(raw.generation), 0x0102030405060708ULL);
 	assert_int_equal(bpfam_sb_decode(&raw, DEV_SIZE, "dev", &out, &err), 0);
 	assert_memory_equal(&in, &out, sizeof(in));
@@ -197,7 +198,8 @@ static void init_rejects(void **state)
 	assert_int_equal(sb.data_off, 62 * MIB);
 	assert_int_equal(sb.devs[0].size, 64 * MIB);
 	assert_int_equal(sb.version, 2);
-	assert_int_equal(sb.incompat, BPFAM_INCOMPAT_RECLAIM);
+	assert_int_equal(sb.incompat,
+			 BPFAM_INCOMPAT_RECLAIM | BPFAM_INCOMPAT_POSIX);
 	assert_int_equal(sb.generation, 1);
 }
 
