@@ -58,6 +58,8 @@ struct bpfamd_node {
 	uint64_t nlookup; /* the kernel's references: lookups - forgets */
 	uint64_t chunk;	  /* pending user.bpfam.layout, used at sizing */
 	uint32_t strips;  /* 0: simple */
+	uint32_t opens;	  /* open files: the last close trims */
+	uint64_t keep;	  /* fallocate KEEP_SIZE reserved up to here */
 	bool published;	  /* its fmap is in the fmaps BPF map */
 	bool memerr_said; /* a memory error in its data was logged */
 };

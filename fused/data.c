@@ -8,21 +8,23 @@
 #include "bpfam/resolve.h"
 #include "data.h"
 #include "memerr.h"
+#include "nodes.h"
 
 /* bpfamd_memerr_guard() leaves it so when no fault happened. */
 #define NO_FAULT UINT64_MAX
 
 /*
- * The file's fmap, or NULL while its size is unset.  See bpfamd.h.  On
- * success the caller holds d->io shared and drops it (put_io) once it has
- * stopped touching the device.
+ * A copy of the file's fmap (NULL while it has none), for the caller to
+ * free: a resize replaces the inode's own while the copy runs unlocked.
+ * See bpfamd.h.  On success the caller holds d->io shared and drops it
+ * (put_io) once it has stopped touching the device.
  */
-static int file_fmap(struct bpfamd *d, fuse_ino_t ino,
-		     const struct bpfam_fmap **fm)
+static int file_fmap(struct bpfamd *d, fuse_ino_t ino, struct bpfam_fmap **fm)
 {
 	const struct bpfam_inode *in;
 	int rc = 0;
 
+	*fm = NULL;
 	pthread_rwlock_rdlock(&d->io);
 	pthread_mutex_lock(&d->lock);
 	in = bpfam_fs_inode(&d->fs, ino);
@@ -32,8 +34,13 @@ static int file_fmap(struct bpfamd *d, fuse_ino_t ino,
 		rc = -ENOENT;
 	else if (!S_ISREG(in->mode))
 		rc = -EISDIR;
-	else
-		*fm = in->fmap;
+	else if (in->fmap) {
+		*fm = malloc(BPFAM_FMAP_BYTES(in->fmap->nr));
+		if (*fm)
+			memcpy(*fm, in->fmap, BPFAM_FMAP_BYTES(in->fmap->nr));
+		else
+			rc = -ENOMEM;
+	}
 	pthread_mutex_unlock(&d->lock);
 	if (rc)
 		pthread_rwlock_unlock(&d->io);
@@ -128,28 +135,33 @@ void bpfamd_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct bpfamd *d = bpfamd_of(req);
 	struct copy c = {.d = d, .pos = off};
 	uint64_t dev_off = NO_FAULT;
+	struct bpfam_fmap *fm;
 	int rc;
 
 	(void)fi;
-	rc = file_fmap(d, ino, &c.fm);
+	rc = file_fmap(d, ino, &fm);
 	if (rc) {
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	if (!c.fm || c.pos >= c.fm->size) {
+	c.fm = fm;
+	if (!fm || c.pos >= fm->size) {
 		put_io(d);
+		free(fm);
 		fuse_reply_buf(req, NULL, 0);
 		return;
 	}
-	c.end = c.pos + size < c.fm->size ? c.pos + size : c.fm->size;
+	c.end = c.pos + size < fm->size ? c.pos + size : fm->size;
 	c.buf = malloc(c.end - c.pos);
 	if (!c.buf) {
 		put_io(d);
+		free(fm);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
 	rc = bpfamd_memerr_guard(read_runs, &c, &dev_off);
 	put_io(d);
+	free(fm);
 	if (dev_off != NO_FAULT)
 		memory_error(d, ino, "read", off, dev_off);
 	if (rc) {
@@ -181,34 +193,76 @@ static int write_runs(void *arg)
 	return 0;
 }
 
-/*
- * Sizes are set once, so there is no allocate-on-write: bytes past EOF are
- * refused with EFBIG, as for a file at its size limit.  A write crossing
- * EOF stores what fits and reports the short count.  Returns the count or
- * -errno.
- */
+/* Store [off, off + size) through @fm, which holds it.  Count or -errno. */
 static long write_file(struct bpfamd *d, fuse_ino_t ino,
 		       const struct bpfam_fmap *fm, const char *buf,
 		       size_t size, uint64_t off)
 {
-	struct copy c = {.d = d, .fm = fm, .pos = off, .buf = (char *)buf};
+	struct copy c = {.d = d, .fm = fm, .pos = off, .end = off + size,
+			 .buf = (char *)buf};
 	uint64_t dev_off = NO_FAULT;
 	int rc;
 
-	if (!fm || off >= fm->size)
-		return -EFBIG;
-	c.end = off + size < fm->size ? off + size : fm->size;
 	rc = bpfamd_memerr_guard(write_runs, &c, &dev_off);
 	if (dev_off != NO_FAULT)
 		memory_error(d, ino, "write", off, dev_off);
-	return rc ? rc : (long)(c.end - off);
+	return rc ? rc : (long)size;
+}
+
+/*
+ * A write by a caller without CAP_FSETID clears set-user-ID, and
+ * set-group-ID of a group-executable file, as the kernel does for local
+ * filesystems; in direct I/O it asks the server to (FUSE_WRITE_KILL_SUIDGID,
+ * which libfuse 3.14 does not pass on), so the caller's uid stands in for
+ * the capability.
+ */
+static int kill_suid(struct bpfamd *d, const struct bpfam_inode *in,
+		     uid_t uid, struct bpfam_err *err)
+{
+	struct bpfam_attrs a = {.mode = in->mode & 07777,
+				.ctime_ns = bpfamd_now_ns()};
+
+	if (!uid)
+		return 0;
+	a.mode &= ~(uint32_t)S_ISUID;
+	if ((a.mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+		a.mode &= ~(uint32_t)S_ISGID;
+	if (a.mode == (in->mode & 07777))
+		return 0;
+	return bpfam_fs_setattr(&d->fs, in->ino, BPFAM_ATTR_MODE, &a, err);
+}
+
+/*
+ * The primary's part of a write, under d->lock: privileges dropped, and
+ * for a write past the size, extents grown and the gap zeroed.  A write
+ * that extends the file stores its data under the lock too, so that no
+ * reader sees the new size before the bytes it exposes; *@grows says so.
+ */
+static int write_prepare(struct bpfamd *d, fuse_ino_t ino, uint64_t off,
+			 uint64_t end, uid_t uid, bool *grows)
+{
+	struct bpfam_err err = {0};
+	const struct bpfam_inode *in = bpfam_fs_inode(&d->fs, ino);
+	int rc;
+
+	*grows = false;
+	if (!in || !bpfamd_primary(d))
+		return 0;
+	rc = kill_suid(d, in, uid, &err);
+	if (rc || end <= (in->fmap ? in->fmap->size : 0))
+		return rc;
+	*grows = true;
+	return bpfamd_write_begin(d, ino, off, end, &err);
 }
 
 void bpfamd_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		  off_t off, struct fuse_file_info *fi)
 {
 	struct bpfamd *d = bpfamd_of(req);
-	const struct bpfam_fmap *fm = NULL;
+	struct bpfam_fmap *fm = NULL;
+	struct bpfam_inode *in;
+	uint64_t end = (uint64_t)off + size;
+	bool grows = false;
 	long rc;
 
 	(void)fi;
@@ -217,13 +271,43 @@ void bpfamd_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	rc = file_fmap(d, ino, &fm);
+	pthread_rwlock_rdlock(&d->io);
+	pthread_mutex_lock(&d->lock);
+	rc = write_prepare(d, ino, off, end, fuse_req_ctx(req)->uid, &grows);
+	pthread_mutex_unlock(&d->lock);
+	pthread_rwlock_unlock(&d->io);
+	if (!rc)
+		rc = file_fmap(d, ino, &fm);
 	if (rc) {
 		fuse_reply_err(req, -rc);
 		return;
 	}
+	/* Past the extents only on a client, which cannot grow a file. */
+	if (!fm || end > bpfam_alloc_fmap_bytes(fm) ||
+	    (!bpfamd_primary(d) && end > fm->size)) {
+		put_io(d);
+		free(fm);
+		fuse_reply_err(req, bpfamd_primary(d) ? EIO : EROFS);
+		return;
+	}
+	/* Our copy: let it resolve the bytes this write brings. */
+	if (end > fm->size)
+		fm->size = end;
+	if (grows)
+		pthread_mutex_lock(&d->lock);
 	rc = write_file(d, ino, fm, buf, size, off);
+	if (rc > 0 && bpfamd_primary(d) && (in = bpfam_fs_inode(&d->fs, ino))) {
+		if (!grows)
+			pthread_mutex_lock(&d->lock);
+		bpfam_fs_wrote(&d->fs, in, end, bpfamd_now_ns());
+		if (grows)
+			bpfamd_changed(d, in, false);
+		grows = true;
+	}
+	if (grows)
+		pthread_mutex_unlock(&d->lock);
 	put_io(d);
+	free(fm);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -232,12 +316,28 @@ void bpfamd_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	fuse_reply_write(req, rc);
 }
 
-/* Every write was flushed before its reply: nothing is left to do. */
+/* Log the size and times writes changed (close, fsync). */
+void bpfamd_sync(fuse_req_t req, fuse_ino_t ino)
+{
+	struct bpfamd *d = bpfamd_of(req);
+	struct bpfam_err err = {0};
+	int rc = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (!bpfamd_may_change(d))
+		rc = bpfam_fs_sync(&d->fs, ino, &err);
+	pthread_mutex_unlock(&d->lock);
+	if (rc)
+		bpfamd_log(LOG_ERR, "inode %llu: %s", (unsigned long long)ino,
+			   err.msg);
+	fuse_reply_err(req, -rc);
+}
+
+/* Every write was flushed before its reply: only size and times remain. */
 void bpfamd_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		  struct fuse_file_info *fi)
 {
-	(void)ino;
 	(void)datasync;
 	(void)fi;
-	fuse_reply_err(req, 0);
+	bpfamd_sync(req, ino);
 }

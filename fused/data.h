@@ -12,6 +12,8 @@ void bpfamd_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		 struct fuse_file_info *fi);
 void bpfamd_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		  off_t off, struct fuse_file_info *fi);
+/* Log what writes changed in memory (size, mtime): close and fsync. */
+void bpfamd_sync(fuse_req_t req, fuse_ino_t ino);
 void bpfamd_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		  struct fuse_file_info *fi);
 

@@ -38,8 +38,8 @@ void bpfamd_queue_inval(struct bpfamd *d, uint64_t parent, uint64_t child,
 		d->invals = v;
 		d->invals_cap = cap;
 	}
-	copy = strdup(name);
-	if (!copy)
+	copy = name ? strdup(name) : NULL;
+	if (name && !copy)
 		return;
 	d->invals[d->ninvals++] = (struct bpfamd_inval){parent, child, copy};
 	/* Wake the keeper: until it sends this, the kernel's cached name
@@ -54,6 +54,7 @@ void bpfamd_queue_inval(struct bpfamd *d, uint64_t parent, uint64_t child,
 static void send_invals(struct bpfamd *d)
 {
 	struct bpfamd_inval *v;
+	uint64_t upto;
 	size_t i, n;
 
 	pthread_mutex_lock(&d->lock);
@@ -61,18 +62,28 @@ static void send_invals(struct bpfamd *d)
 	n = d->ninvals;
 	d->invals = NULL;
 	d->ninvals = d->invals_cap = 0;
+	/* Every tail dropped so far queued its file's invalidation. */
+	upto = d->fs.log.next_seq;
 	pthread_mutex_unlock(&d->lock);
 	for (i = 0; i < n; i++) {
 		/* -ENOENT: the kernel had no such entry cached; nothing to do. */
-		fuse_lowlevel_notify_delete(d->se, v[i].parent, v[i].child,
-					    v[i].name, strlen(v[i].name));
-		/* Its attributes (nlink) went stale too; on the fast path this
-		 * also zaps its mappings, which refault through the fmap while
-		 * the kernel still holds the file. */
+		if (v[i].name)
+			fuse_lowlevel_notify_delete(d->se, v[i].parent,
+						    v[i].child, v[i].name,
+						    strlen(v[i].name));
+		/* Its attributes (nlink, size) went stale too; on the fast
+		 * path this also zaps its mappings and waits for the copies
+		 * that resolved through the old fmap. */
 		fuse_lowlevel_notify_inval_inode(d->se, v[i].child, 0, 0);
 		free(v[i].name);
 	}
 	free(v);
+	/* Our own copies from an older fmap finish before the tails go. */
+	pthread_rwlock_wrlock(&d->io);
+	pthread_rwlock_unlock(&d->io);
+	pthread_mutex_lock(&d->lock);
+	bpfam_fs_let_go(&d->fs, upto);
+	pthread_mutex_unlock(&d->lock);
 }
 
 int bpfamd_reclaim(struct bpfamd *d)
@@ -81,7 +92,7 @@ int bpfamd_reclaim(struct bpfamd *d)
 	uint64_t gate;
 	int rc;
 
-	if (!d->fs.norphans || bpfamd_may_change(d))
+	if (!bpfam_fs_pending(&d->fs) || bpfamd_may_change(d))
 		return 0;
 	gate = bpfam_slots_gate(&d->fs.dev, &d->fs.sb, d->host.slot.index,
 				bpfam_fs_horizon(&d->fs));

@@ -43,7 +43,9 @@ void bpfamd_fence(struct bpfamd *d, const char *why);
  */
 int bpfamd_withdraw(struct bpfamd *d);
 
-/* Queue a kernel entry invalidation for the keeper (d->lock held). */
+/* Queue a kernel invalidation for the keeper (d->lock held): of the entry
+ * @name in @parent, and of inode @child (size, nlink, mappings); @name NULL:
+ * only the inode. */
 void bpfamd_queue_inval(struct bpfamd *d, uint64_t parent, uint64_t child,
 			const char *name);
 

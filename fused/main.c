@@ -405,6 +405,8 @@ static int mount_fs(struct bpfamd *d)
 	if (!rc)
 		rc = d->recover ? mount_recover(d, &err) :
 				  bpfam_fs_load(&d->fs, &err);
+	/* From now on the kernel may reach what a resize drops. */
+	d->fs.hold_tails = true;
 	if (rc == -EBADMSG)
 		fail("%s (-o recover mounts what precedes it, read-only)",
 		     err.msg);

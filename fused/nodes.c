@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,24 +123,77 @@ void bpfamd_publish_all(struct bpfamd *d)
 	}
 }
 
-/* Allocate, and once more after reclaiming when the device is full. */
-static int set_size(struct bpfamd *d, uint64_t ino, uint64_t size,
-		    const struct bpfamd_node *n, struct bpfam_err *err)
+void bpfamd_changed(struct bpfamd *d, const struct bpfam_inode *in, bool tell)
 {
-	int rc = bpfam_fs_set_size(&d->fs, ino, size, n->strips, n->chunk,
-				   err);
+	struct bpfamd_node *n = bpfamd_node(d, in->ino);
+
+	if (!n)
+		return;
+	/* A live map value is never rewritten (see bpfamd_publish). */
+	withdraw(d, n, in->ino);
+	if (n->nlookup)
+		bpfamd_publish(d, in);
+	if (tell && n->nlookup)
+		bpfamd_queue_inval(d, 0, in->ino, NULL);
+}
+
+/* @op, and once more after reclaiming when the device is full. */
+static int with_reclaim(struct bpfamd *d, int (*op)(struct bpfamd *, void *),
+			void *arg)
+{
+	int rc = op(d, arg);
 
 	if (rc == -ENOSPC && bpfamd_reclaim(d) > 0)
-		rc = bpfam_fs_set_size(&d->fs, ino, size, n->strips, n->chunk,
-				       err);
+		rc = op(d, arg);
 	return rc;
 }
 
-int bpfamd_set_size(struct bpfamd *d, uint64_t ino, uint64_t size,
-		    struct bpfam_err *err)
+struct resize {
+	uint64_t ino, size, off, end;
+	uint64_t now;
+	const struct bpfamd_node *n;
+	struct bpfam_err *err;
+};
+
+static int do_resize(struct bpfamd *d, void *arg)
+{
+	struct resize *a = arg;
+	const struct bpfam_inode *in = bpfam_fs_inode(&d->fs, a->ino);
+
+	/* A layout asked for (user.bpfam.layout) shapes the first sizing. */
+	if (in && !in->fmap && a->n->strips && a->size)
+		return bpfam_fs_set_size(&d->fs, a->ino, a->size, a->n->strips,
+					 a->n->chunk, a->err);
+	return bpfam_fs_resize(&d->fs, a->ino, a->size, a->now, a->err);
+}
+
+static int do_write_begin(struct bpfamd *d, void *arg)
+{
+	struct resize *a = arg;
+
+	return bpfam_fs_write_begin(&d->fs, a->ino, a->off, a->end, a->err);
+}
+
+static int refuse_change(struct bpfamd *d, const struct bpfam_inode *in,
+			 struct bpfam_err *err)
+{
+	int rc = bpfamd_may_change(d);
+
+	if (!rc)
+		return 0;
+	return bpfam_err(err, -rc, "'%s': %s", in->name,
+			 d->fenced ? "the device was fenced" :
+				     "sizes are read-only on a client host");
+}
+
+int bpfamd_resize(struct bpfamd *d, uint64_t ino, uint64_t size,
+		  struct bpfam_err *err)
 {
 	const struct bpfam_inode *in = bpfam_fs_inode(&d->fs, ino);
 	struct bpfamd_node *n = bpfamd_node(d, ino);
+	struct resize a = {.ino = ino, .size = size, .n = n, .err = err,
+			   .now = bpfamd_now_ns()};
+	uint64_t old;
 	int rc;
 
 	if (!in)
@@ -147,21 +201,34 @@ int bpfamd_set_size(struct bpfamd *d, uint64_t ino, uint64_t size,
 				 (unsigned long long)ino);
 	if (!n)
 		return bpfam_err(err, ENOMEM, "out of memory");
-	/* Asking again for the size a file has is not a change. */
-	if (in->fmap ? in->fmap->size == size : !size)
-		return 0;
-	rc = bpfamd_may_change(d);
+	rc = refuse_change(d, in, err);
 	if (rc)
-		return bpfam_err(err, -rc, "'%s': %s", in->name,
-				 d->fenced ? "the device was fenced" :
-					     "metadata is read-only on a client host");
-	rc = set_size(d, ino, size, n, err);
+		return rc;
+	old = in->fmap ? in->fmap->size : 0;
+	rc = with_reclaim(d, do_resize, &a);
 	if (rc)
 		return rc;
 	n->strips = 0;
 	n->chunk = 0;
-	bpfamd_publish(d, in);
+	/* A shrink dropped extents the kernel may map until it is told. */
+	bpfamd_changed(d, in, size < old);
 	return 0;
+}
+
+int bpfamd_write_begin(struct bpfamd *d, uint64_t ino, uint64_t off,
+		       uint64_t end, struct bpfam_err *err)
+{
+	const struct bpfam_inode *in = bpfam_fs_inode(&d->fs, ino);
+	struct resize a = {.ino = ino, .off = off, .end = end, .err = err};
+	int rc;
+
+	if (!in)
+		return bpfam_err(err, ENOENT, "inode %llu: no such inode",
+				 (unsigned long long)ino);
+	rc = refuse_change(d, in, err);
+	if (!rc)
+		rc = with_reclaim(d, do_write_begin, &a);
+	return rc;
 }
 
 /* What a played record means for the kernel and the published fmaps. */
@@ -173,7 +240,12 @@ static void played(struct bpfamd *d, const struct bpfam_record *r)
 	case BPFAM_REC_FMAP:
 		in = bpfam_fs_inode(&d->fs, r->fmap.ino);
 		if (in)
-			bpfamd_publish(d, in);
+			bpfamd_changed(d, in, true);
+		break;
+	case BPFAM_REC_SETATTR:
+		in = bpfam_fs_inode(&d->fs, r->setattr.ino);
+		if (in && r->setattr.valid & BPFAM_ATTR_SIZE)
+			bpfamd_changed(d, in, true);
 		break;
 	case BPFAM_REC_DELETE:
 		in = bpfam_fs_inode(&d->fs, r->del.ino);
@@ -218,4 +290,12 @@ void bpfamd_refresh(struct bpfamd *d)
 			   (unsigned long long)d->stuck_seq, err.msg,
 			   (unsigned long long)d->stuck_seq - 1);
 	}
+}
+
+uint64_t bpfamd_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }

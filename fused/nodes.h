@@ -32,12 +32,25 @@ void bpfamd_publish(struct bpfamd *d, const struct bpfam_inode *in);
 void bpfamd_publish_all(struct bpfamd *d);
 
 /*
- * Set @ino's size, once: 0 or -errno (EPERM for a different size than the
- * one set, EROFS on a client, EIO when fenced, ENOSPC after reclaiming
- * what the gate allows, ...), with @err saying why.
+ * @in's fmap or size changed: republish it, and with @tell have the kernel
+ * drop its attributes and mappings (the keeper sends it).
  */
-int bpfamd_set_size(struct bpfamd *d, uint64_t ino, uint64_t size,
-		    struct bpfam_err *err);
+void bpfamd_changed(struct bpfamd *d, const struct bpfam_inode *in, bool tell);
+
+/*
+ * truncate/O_TRUNC/fallocate (bpfam_fs_resize(), or the first sizing with
+ * a pending layout): 0 or -errno (EROFS on a client, EIO when fenced,
+ * ENOSPC after reclaiming what the gate allows, ...), @err saying why.
+ */
+int bpfamd_resize(struct bpfamd *d, uint64_t ino, uint64_t size,
+		  struct bpfam_err *err);
+
+/* bpfam_fs_write_begin() on the primary, reclaiming when full. */
+int bpfamd_write_begin(struct bpfamd *d, uint64_t ino, uint64_t off,
+		       uint64_t end, struct bpfam_err *err);
+
+/* The time now, for mtime and ctime. */
+uint64_t bpfamd_now_ns(void);
 
 /*
  * Play what the primary appended since the last call (client).  A record

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,6 +26,12 @@
  */
 #define ATTR_TIMEOUT 1.0
 
+static struct timespec ns_timespec(uint64_t ns)
+{
+	return (struct timespec){.tv_sec = (time_t)(ns / 1000000000ULL),
+				 .tv_nsec = (long)(ns % 1000000000ULL)};
+}
+
 static void fill_attr(const struct bpfam_inode *in, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -38,10 +45,10 @@ static void fill_attr(const struct bpfam_inode *in, struct stat *st)
 	st->st_size = in->fmap ? in->fmap->size : 0;
 	st->st_blksize = BPFAM_ALLOC_UNIT;
 	st->st_blocks = bpfam_alloc_fmap_bytes(in->fmap) / 512;
-	st->st_mtim.tv_sec = in->mtime_ns / 1000000000ULL;
-	st->st_mtim.tv_nsec = in->mtime_ns % 1000000000ULL;
-	st->st_atim = st->st_mtim;
-	st->st_ctim = st->st_mtim;
+	st->st_mtim = ns_timespec(in->mtime_ns);
+	/* Logs from before the POSIX feature kept neither. */
+	st->st_atim = ns_timespec(in->atime_ns ? in->atime_ns : in->mtime_ns);
+	st->st_ctim = ns_timespec(in->ctime_ns ? in->ctime_ns : in->mtime_ns);
 }
 
 /* Reply with an entry for @in, taking the reference the kernel now holds. */
@@ -103,6 +110,10 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 
 	/* Data lives on the device, never in dirty kernel pages. */
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* The kernel then clears set-user-ID and set-group-ID itself on
+	 * truncate and chown (a SETATTR of the mode); writes, which it
+	 * leaves to the server in direct I/O, are bpfamd_write()'s. */
+	conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
 	if (!d->allow_mmap_offered)
 		bpfamd_log(LOG_WARNING,
 			   "the kernel cannot mmap direct-I/O files "
@@ -174,20 +185,17 @@ static uint64_t timespec_ns(const struct timespec *ts)
 	return (uint64_t)ts->tv_sec * 1000000000ULL + (uint64_t)ts->tv_nsec;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return timespec_ns(&ts);
-}
-
-/* Mode, owner and mtime in one record; atime and ctime are not kept. */
+/*
+ * Mode, owner and times in one record; ctime moves with any of them and
+ * is never what the caller gives (utimensat cannot set it).
+ */
 static int set_attrs(struct bpfamd *d, fuse_ino_t ino, const struct stat *st,
 		     int to_set, struct bpfam_err *err)
 {
+	struct bpfam_attrs a = {.mode = st->st_mode, .uid = st->st_uid,
+				.gid = st->st_gid};
+	uint64_t now = bpfamd_now_ns();
 	uint32_t valid = 0;
-	uint64_t mtime = 0;
 
 	if (to_set & FUSE_SET_ATTR_MODE)
 		valid |= BPFAM_ATTR_MODE;
@@ -197,24 +205,32 @@ static int set_attrs(struct bpfamd *d, fuse_ino_t ino, const struct stat *st,
 		valid |= BPFAM_ATTR_GID;
 	if (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW)) {
 		valid |= BPFAM_ATTR_MTIME;
-		mtime = to_set & FUSE_SET_ATTR_MTIME_NOW ?
-				now_ns() :
-				timespec_ns(&st->st_mtim);
+		a.mtime_ns = to_set & FUSE_SET_ATTR_MTIME_NOW ?
+				     now :
+				     timespec_ns(&st->st_mtim);
+	}
+	if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW)) {
+		valid |= BPFAM_ATTR_ATIME;
+		a.atime_ns = to_set & FUSE_SET_ATTR_ATIME_NOW ?
+				     now :
+				     timespec_ns(&st->st_atim);
 	}
 	if (!valid)
 		return 0;
-	return bpfam_fs_setattr(&d->fs, ino, valid, st->st_mode, st->st_uid,
-				st->st_gid, mtime, err);
+	valid |= BPFAM_ATTR_CTIME;
+	a.ctime_ns = now;
+	return bpfam_fs_setattr(&d->fs, ino, valid, &a, err);
 }
 
 /*
  * Everything that can refuse a setattr, checked before its first record:
- * a size and attributes are two records, and the first must not be logged
- * when the second cannot be.
+ * a size and attributes are several records, and the first must not be
+ * logged when a later one cannot be.
  */
 static int may_setattr(struct bpfamd *d, int to_set, struct bpfam_err *err)
 {
-	struct bpfam_record r = {.type = BPFAM_REC_SETATTR};
+	struct bpfam_record r = {.type = BPFAM_REC_SETATTR,
+				 .setattr.valid = BPFAM_ATTR_EXT};
 	int rc = bpfamd_may_change(d);
 	uint64_t need = bpfam_record_size(&r);
 
@@ -222,10 +238,10 @@ static int may_setattr(struct bpfamd *d, int to_set, struct bpfam_err *err)
 		return bpfam_err(err, -rc, "%s",
 				 d->fenced ? "the device was fenced" :
 					     "metadata is read-only on a client host");
-	/* The size may need a reclaim record before its fmap record. */
+	/* A resize: a reclaim, an fmap and a size record may come first. */
 	if (to_set & FUSE_SET_ATTR_SIZE) {
 		r.type = BPFAM_REC_RECLAIM;
-		need += BPFAM_REC_ENC_MAX + bpfam_record_size(&r);
+		need += BPFAM_REC_ENC_MAX + bpfam_record_size(&r) + need;
 	}
 	if (bpfam_log_room(&d->fs.log) < need)
 		return bpfam_err(err, ENOSPC, "%s: metadata log full",
@@ -251,8 +267,11 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	if (to_set & ~(FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW |
 		       FUSE_SET_ATTR_CTIME))
 		rc = may_setattr(d, to_set, &err);
-	if (!rc && to_set & FUSE_SET_ATTR_SIZE)
-		rc = bpfamd_set_size(d, ino, attr->st_size, &err);
+	if (!rc && to_set & FUSE_SET_ATTR_SIZE) {
+		rc = bpfamd_resize(d, ino, attr->st_size, &err);
+		/* The resize logged mtime and ctime. */
+		to_set &= ~FUSE_SET_ATTR_MTIME_NOW;
+	}
 	if (!rc)
 		rc = set_attrs(d, ino, attr, to_set, &err);
 	if (rc) {
@@ -295,6 +314,8 @@ static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name,
 		reply_errno(req, d, rc, &err);
 		return;
 	}
+	if (fi)
+		bpfamd_node(d, in->ino)->opens++;
 	reply_entry(req, d, in, fi);
 }
 
@@ -376,20 +397,50 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	else if (S_ISDIR(in->mode))
 		rc = -EISDIR;
 	else if (fi->flags & O_TRUNC)
-		rc = bpfamd_set_size(d, ino, 0, &err);
+		rc = bpfamd_resize(d, ino, 0, &err);
 	if (rc) {
 		reply_errno(req, d, rc, &err);
 		return;
 	}
+	bpfamd_node(d, ino)->opens++;
 	pthread_mutex_unlock(&d->lock);
 	set_open_flags(d, fi);
 	fuse_reply_open(req, fi);
 }
 
+/* close(): the size and mtime of what was written reach the log. */
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)ino;
 	(void)fi;
+	bpfamd_sync(req, ino);
+}
+
+/* The last close of a file gives back what its writes reserved. */
+static void op_release(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	struct bpfamd *d = bpfamd_of(req);
+	struct bpfam_err err = {0};
+	struct bpfamd_node *n;
+	const struct bpfam_inode *in;
+	int rc = 0;
+
+	(void)fi;
+	pthread_mutex_lock(&d->lock);
+	n = ino < d->nodes_cap ? &d->nodes[ino] : NULL;
+	in = bpfam_fs_inode(&d->fs, ino);
+	if (n && n->opens && !--n->opens && in && !bpfamd_may_change(d)) {
+		rc = bpfam_fs_sync(&d->fs, ino, &err);
+		if (!rc)
+			rc = bpfam_fs_trim(&d->fs, ino, n->keep, &err);
+		if (!rc)
+			bpfamd_changed(d, in, false);
+		if (rc)
+			bpfamd_log(LOG_WARNING, "release of inode %llu: %s",
+				   (unsigned long long)ino, err.msg);
+	}
+	pthread_mutex_unlock(&d->lock);
+	/* close() has returned already: nobody to tell but the log. */
 	fuse_reply_err(req, 0);
 }
 
@@ -455,6 +506,10 @@ full:
 	free(buf);
 }
 
+/* Log bytes of a mknod record with a 16-byte name. */
+#define INODE_LOG_BYTES                                               \
+	(sizeof(struct bpfam_rec_hdr) + sizeof(struct bpfam_rec_mknod) + 16)
+
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct bpfamd *d = bpfamd_of(req);
@@ -469,30 +524,49 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	sv.f_blocks = d->fs.alloc.nunits;
 	sv.f_bfree = d->fs.alloc.nfree;
 	sv.f_bavail = d->fs.alloc.nfree;
-	sv.f_files = d->fs.ninodes;
+	/* Inodes cost log, not a table: as many more as the log holds
+	 * creates of a short name. */
+	sv.f_ffree = bpfam_log_room(&d->fs.log) / INODE_LOG_BYTES;
+	sv.f_favail = sv.f_ffree;
+	sv.f_files = d->fs.ninodes + sv.f_ffree;
 	pthread_mutex_unlock(&d->lock);
 	fuse_reply_statfs(req, &sv);
 }
 
 /*
- * fallocate(fd, 0, 0, size) sets an unsized file's size, like ftruncate;
- * nothing else can be allocated later, so other modes and offsets are
- * EOPNOTSUPP.
+ * Mode 0 grows the size to cover the range (zeros); FALLOC_FL_KEEP_SIZE
+ * reserves extents beyond the size, kept past the last close.  Holes
+ * cannot be punched: an fmap has no holes.
  */
 static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 			 off_t length, struct fuse_file_info *fi)
 {
 	struct bpfamd *d = bpfamd_of(req);
 	struct bpfam_err err = {0};
-	int rc;
+	const struct bpfam_inode *in;
+	uint64_t end = (uint64_t)offset + (uint64_t)length;
+	int rc = 0;
 
 	(void)fi;
-	if (mode || offset) {
+	if (mode & ~FALLOC_FL_KEEP_SIZE) {
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}
 	pthread_mutex_lock(&d->lock);
-	rc = bpfamd_set_size(d, ino, length, &err);
+	in = bpfam_fs_inode(&d->fs, ino);
+	if (!in) {
+		rc = -ENOENT;
+	} else if (mode & FALLOC_FL_KEEP_SIZE) {
+		rc = bpfamd_may_change(d);
+		if (!rc)
+			rc = bpfam_fs_reserve(&d->fs, ino, end, &err);
+		if (!rc) {
+			bpfamd_node(d, ino)->keep = end;
+			bpfamd_changed(d, in, false);
+		}
+	} else if (end > (in->fmap ? in->fmap->size : 0)) {
+		rc = bpfamd_resize(d, ino, end, &err);
+	}
 	reply_errno(req, d, rc, &err);
 }
 
@@ -512,6 +586,7 @@ const struct fuse_lowlevel_ops bpfamd_ops = {
 	.read = bpfamd_read,
 	.write = bpfamd_write,
 	.flush = op_flush,
+	.release = op_release,
 	.fsync = bpfamd_fsync,
 	.readdir = op_readdir,
 	.statfs = op_statfs,

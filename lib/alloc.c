@@ -229,6 +229,77 @@ int bpfam_alloc_simple(struct bpfam_alloc *a, uint64_t size,
 	return 0;
 }
 
+/* Free units from @u on, up to @max. */
+static uint64_t free_from(const struct bpfam_alloc *a, uint64_t u, uint64_t max)
+{
+	uint64_t end;
+
+	if (u >= a->nunits || unit_used(a, u))
+		return 0;
+	end = find_unit(a, u, true);
+	return end - u < max ? end - u : max;
+}
+
+/* Take @n units at @start into @m, merged with its last extent if they
+ * follow it on the device. */
+static void append(struct bpfam_alloc *a, struct bpfam_fmap *m, uint64_t start,
+		   uint64_t n)
+{
+	struct bpfam_extent *last = m->nr ? &m->ext[m->nr - 1] : NULL;
+
+	if (last && !last->dev &&
+	    last->dev_off + last->len == a->base + start * UNIT) {
+		last->len += n * UNIT;
+		set_units(a, start, n, true);
+		a->nfree -= n;
+		return;
+	}
+	take(a, m, start, n);
+}
+
+int bpfam_alloc_extend(struct bpfam_alloc *a, struct bpfam_fmap *m,
+		       uint64_t bytes)
+{
+	struct bpfam_fmap old;
+	uint64_t need = bytes / UNIT, n, u;
+	struct bpfam_extent *last;
+	struct run r;
+
+	if (bytes % UNIT || m->kind != BPFAM_FMAP_SIMPLE)
+		return -EINVAL;
+	if (need > a->nfree)
+		return -ENOSPC;
+	memcpy(&old, m, BPFAM_FMAP_BYTES(m->nr));
+	/* Right after the last extent first: a file that grows stays one
+	 * extent while the space behind it is free. */
+	last = m->nr ? &m->ext[m->nr - 1] : NULL;
+	if (last && !last->dev && last->dev_off + last->len >= a->base) {
+		u = (last->dev_off + last->len - a->base) / UNIT;
+		n = free_from(a, u, need);
+		if (n)
+			append(a, m, u, n);
+		need -= n;
+	}
+	if (need && best_fit(a, need, &r)) {
+		append(a, m, r.start, need);
+		need = 0;
+	}
+	while (need) {
+		if (m->nr == BPFAM_MAX_EXTENTS || !largest(a, &r))
+			goto nospc;
+		n = r.len < need ? r.len : need;
+		append(a, m, r.start, n);
+		need -= n;
+	}
+	return 0;
+nospc:
+	/* Give back exactly what was taken: the old extents as they were. */
+	bpfam_alloc_release_fmap(a, m);
+	memcpy(m, &old, BPFAM_FMAP_BYTES(old.nr));
+	bpfam_alloc_reserve_fmap(a, m, NULL);
+	return -ENOSPC;
+}
+
 int bpfam_alloc_interleaved(struct bpfam_alloc *a, uint64_t size,
 			    uint32_t strips, uint64_t chunk,
 			    struct bpfam_fmap *m)

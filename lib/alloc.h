@@ -48,6 +48,16 @@ int bpfam_alloc_simple(struct bpfam_alloc *a, uint64_t size,
 		       struct bpfam_fmap *m);
 
 /*
+ * Grow simple fmap @m by @bytes (a multiple of 2 MiB) of device: behind
+ * its last extent when that is free, else in the fewest new extents.
+ * Size is left alone.  -ENOSPC (with @m and the map as they were) when it
+ * does not fit in BPFAM_MAX_EXTENTS extents; -EINVAL for an interleaved
+ * fmap or an unaligned @bytes.
+ */
+int bpfam_alloc_extend(struct bpfam_alloc *a, struct bpfam_fmap *m,
+		       uint64_t bytes);
+
+/*
  * Allocate @size bytes striped over @strips (1..BPFAM_MAX_STRIPS) strips of
  * @chunk bytes (2 MiB..1 GiB, a multiple of 2 MiB): each strip one
  * contiguous run.  -EINVAL for bad geometry, -ENOSPC when it does not fit.

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "bpfam/resolve.h"
 #include "fs.h"
 #include "units.h"
 
@@ -330,8 +331,13 @@ void bpfam_fs_close(struct bpfam_fs *fs)
 	free(fs->by_ino);
 	free(fs->by_name);
 	free(fs->orphans);
+	for (i = 0; i < fs->ntails; i++)
+		free(fs->tails[i].ext);
+	free(fs->tails);
 	fs->by_ino = fs->by_name = NULL;
 	fs->orphans = NULL;
+	fs->tails = NULL;
+	fs->ntails = 0;
 	bpfam_alloc_destroy(&fs->alloc);
 	bpfam_device_close(&fs->dev);
 }
@@ -349,13 +355,45 @@ void bpfam_fs_release(struct bpfam_inode *in)
 
 uint64_t bpfam_fs_horizon(const struct bpfam_fs *fs)
 {
+	uint64_t i, h = fs->log.next_seq;
+
+	/* Both lists are in record order: the first one held is the
+	 * oldest of its list. */
+	for (i = 0; i < fs->norphans; i++) {
+		if (fs->orphans[i]->refs) {
+			h = fs->orphans[i]->del_seq;
+			break;
+		}
+	}
+	for (i = 0; i < fs->ntails && fs->tails[i].seq < h; i++)
+		if (fs->tails[i].held)
+			return fs->tails[i].seq;
+	return h;
+}
+
+void bpfam_fs_let_go(struct bpfam_fs *fs, uint64_t upto)
+{
 	uint64_t i;
 
-	/* Orphans are in delete order: the first one held is the oldest. */
-	for (i = 0; i < fs->norphans; i++)
-		if (fs->orphans[i]->refs)
-			return fs->orphans[i]->del_seq;
-	return fs->log.next_seq;
+	for (i = 0; i < fs->ntails && fs->tails[i].seq < upto; i++)
+		fs->tails[i].held = false;
+}
+
+bool bpfam_fs_pending(const struct bpfam_fs *fs)
+{
+	return fs->norphans || fs->ntails;
+}
+
+/* The sequence number of the oldest space waiting for the gate. */
+static uint64_t oldest_pending(const struct bpfam_fs *fs)
+{
+	uint64_t o = UINT64_MAX;
+
+	if (fs->norphans)
+		o = fs->orphans[0]->del_seq;
+	if (fs->ntails && fs->tails[0].seq < o)
+		o = fs->tails[0].seq;
+	return o;
 }
 
 int bpfam_fs_check_sb(const struct bpfam_fs *fs, struct bpfam_err *err)
@@ -450,37 +488,153 @@ static int check_extents_in_device(struct bpfam_fs *fs,
 	return 0;
 }
 
+/* Bytes of @nr extents. */
+static uint64_t ext_bytes(const struct bpfam_extent *e, uint32_t nr)
+{
+	uint64_t sum = 0;
+	uint32_t i;
+
+	for (i = 0; i < nr; i++)
+		sum += e[i].len;
+	return sum;
+}
+
+/*
+ * The parts of @old's extents that @new does not hold, into @out (room for
+ * old->nr + new->nr: each of new's extents splits at most one piece in
+ * two).  Returns how many.
+ */
+static uint32_t dropped(const struct bpfam_fmap *old, const struct bpfam_fmap *new,
+			struct bpfam_extent *out)
+{
+	uint32_t i, j, k, n = 0, first;
+	uint64_t a, b, c, e;
+
+	for (i = 0; i < old->nr; i++) {
+		first = n;
+		out[n++] = old->ext[i];
+		for (j = 0; new && j < new->nr; j++) {
+			for (k = first; k < n; k++) {
+				a = out[k].dev_off;
+				b = a + out[k].len;
+				c = new->ext[j].dev_off;
+				e = c + new->ext[j].len;
+				if (new->ext[j].dev != out[k].dev || e <= a ||
+				    c >= b)
+					continue;
+				/* Cut [c, e) out of [a, b): keep [a, c), and
+				 * [e, b) as a new piece. */
+				if (c > a && e < b) {
+					out[n] = out[k];
+					out[n].dev_off = e;
+					out[n++].len = b - e;
+				} else if (c <= a && e < b) {
+					out[k].dev_off = e;
+					out[k].len = b - e;
+					continue;
+				}
+				out[k].len = c > a ? c - a : 0;
+			}
+		}
+		/* Drop the pieces cut to nothing. */
+		for (k = j = first; k < n; k++)
+			if (out[k].len)
+				out[j++] = out[k];
+		n = j;
+	}
+	return n;
+}
+
+static int add_tail(struct bpfam_fs *fs, const struct bpfam_tail *t)
+{
+	struct bpfam_tail *v;
+	uint64_t cap;
+
+	if (fs->ntails == fs->tails_cap) {
+		cap = fs->tails_cap ? fs->tails_cap * 2 : 16;
+		v = realloc(fs->tails, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		fs->tails = v;
+		fs->tails_cap = cap;
+	}
+	fs->tails[fs->ntails++] = *t;
+	return 0;
+}
+
+/*
+ * A file's fmap replaced: the first sizing, or (POSIX) a resize.  Nothing
+ * changes unless all of it can: memory first, then the free map.
+ */
 static int play_fmap(struct bpfam_fs *fs, const struct bpfam_record *r,
 		     struct bpfam_err *err)
 {
 	struct bpfam_inode *in = bpfam_fs_inode(fs, r->fmap.ino);
+	const struct bpfam_fmap *m = &r->fmap.map;
+	struct bpfam_tail t = {.seq = r->seq, .ino = r->fmap.ino};
+	struct bpfam_fmap *new = NULL, *old;
+	uint64_t old_bytes;
 	uint32_t bad;
 	int rc;
 
 	if (!in || !S_ISREG(in->mode))
 		return BAD(r, "inode %llu is not a file",
 			   (unsigned long long)r->fmap.ino);
-	if (in->fmap)
+	old = in->fmap;
+	if (old && !(fs->sb.incompat & BPFAM_INCOMPAT_POSIX))
 		return BAD(r, "inode %llu ('%s') already has its size",
 			   (unsigned long long)in->ino, in->name);
 	rc = check_extents_in_device(fs, r, err);
 	if (rc)
 		return rc;
-	rc = bpfam_alloc_reserve_fmap(&fs->alloc, &r->fmap.map, &bad);
-	if (rc)
+	if (m->nr) {
+		new = malloc(BPFAM_FMAP_BYTES(m->nr));
+		if (!new)
+			goto nomem;
+		memcpy(new, m, BPFAM_FMAP_BYTES(m->nr));
+		new->gen = in->gen;
+	}
+	if (old) {
+		t.ext = malloc((old->nr + m->nr) * sizeof(*t.ext));
+		if (!t.ext)
+			goto nomem;
+		t.nr = dropped(old, new, t.ext);
+		t.held = fs->hold_tails;
+		bpfam_alloc_release_fmap(&fs->alloc, old);
+	}
+	rc = bpfam_alloc_reserve_fmap(&fs->alloc, m, &bad);
+	if (rc) {
+		if (old)
+			bpfam_alloc_reserve_fmap(&fs->alloc, old, NULL);
+		free(new);
+		free(t.ext);
 		return BAD(r, "inode %llu ('%s') extent %u overlaps space already allocated to another file",
 			   (unsigned long long)in->ino, in->name, bad);
-	in->fmap = malloc(BPFAM_FMAP_BYTES(r->fmap.map.nr));
-	if (!in->fmap) {
-		bpfam_alloc_release_fmap(&fs->alloc, &r->fmap.map);
-		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
 	}
-	memcpy(in->fmap, &r->fmap.map, BPFAM_FMAP_BYTES(r->fmap.map.nr));
-	in->fmap->gen = in->gen;
-	/* Sized after its unlink (ftruncate of an open file): it waits too. */
+	if (t.nr && add_tail(fs, &t)) {
+		bpfam_alloc_release_fmap(&fs->alloc, m);
+		bpfam_alloc_reserve_fmap(&fs->alloc, old, NULL);
+		goto nomem;
+	}
+	/* Still the file's until the gate passes them. */
+	for (bad = 0; bad < t.nr; bad++)
+		bpfam_alloc_reserve(&fs->alloc, t.ext[bad].dev_off,
+				    t.ext[bad].len);
+	if (!t.nr)
+		free(t.ext);
+	old_bytes = bpfam_alloc_fmap_bytes(old);
+	fs->pending_bytes += ext_bytes(t.ext, t.nr);
+	/* An unlinked file's own extents wait too (ftruncate or a write
+	 * of a file still open after its unlink). */
 	if (in->del_seq)
-		fs->pending_bytes += bpfam_alloc_fmap_bytes(in->fmap);
+		fs->pending_bytes += bpfam_alloc_fmap_bytes(new) - old_bytes;
+	free(old);
+	in->fmap = new;
 	return 0;
+nomem:
+	free(new);
+	free(t.ext);
+	return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
 }
 
 static int play_setattr(struct bpfam_fs *fs, const struct bpfam_record *r,
@@ -491,14 +645,27 @@ static int play_setattr(struct bpfam_fs *fs, const struct bpfam_record *r,
 	if (!in)
 		return BAD(r, "inode %llu does not exist",
 			   (unsigned long long)r->setattr.ino);
+	if (r->setattr.valid & BPFAM_ATTR_SIZE &&
+	    (!S_ISREG(in->mode) ||
+	     r->setattr.size > bpfam_alloc_fmap_bytes(in->fmap)))
+		return BAD(r, "size %llu of inode %llu ('%s') is past its extents (%llu bytes)",
+			   (unsigned long long)r->setattr.size,
+			   (unsigned long long)in->ino, in->name,
+			   (unsigned long long)bpfam_alloc_fmap_bytes(in->fmap));
 	if (r->setattr.valid & BPFAM_ATTR_MODE)
 		in->mode = (in->mode & S_IFMT) | r->setattr.mode;
 	if (r->setattr.valid & BPFAM_ATTR_UID)
 		in->uid = r->setattr.uid;
 	if (r->setattr.valid & BPFAM_ATTR_GID)
 		in->gid = r->setattr.gid;
+	if (r->setattr.valid & BPFAM_ATTR_SIZE && in->fmap)
+		in->fmap->size = r->setattr.size;
 	if (r->setattr.valid & BPFAM_ATTR_MTIME)
 		in->mtime_ns = r->setattr.mtime_ns;
+	if (r->setattr.valid & BPFAM_ATTR_ATIME)
+		in->atime_ns = r->setattr.atime_ns;
+	if (r->setattr.valid & BPFAM_ATTR_CTIME)
+		in->ctime_ns = r->setattr.ctime_ns;
 	return 0;
 }
 
@@ -554,7 +721,7 @@ static int play_delete(struct bpfam_fs *fs, const struct bpfam_record *r,
 static int play_reclaim(struct bpfam_fs *fs, const struct bpfam_record *r,
 			struct bpfam_err *err)
 {
-	uint64_t upto = r->reclaim.upto, i, n, bytes;
+	uint64_t upto = r->reclaim.upto, i, n, t, bytes;
 	struct bpfam_inode *in;
 
 	if (upto <= fs->reclaimed_upto || upto > r->seq)
@@ -571,6 +738,26 @@ static int play_reclaim(struct bpfam_fs *fs, const struct bpfam_record *r,
 					 fs->dev.path, (unsigned long long)r->seq,
 					 in->name, (unsigned long long)in->ino);
 	}
+	for (t = 0; t < fs->ntails && fs->tails[t].seq < upto; t++)
+		if (fs->tails[t].held)
+			return bpfam_err(err, ESTALE,
+					 "%s: log record %llu reclaims space dropped from inode %llu, which this host may still reach: this host was evicted",
+					 fs->dev.path, (unsigned long long)r->seq,
+					 (unsigned long long)fs->tails[t].ino);
+	for (i = 0; i < t; i++) {
+		bytes = ext_bytes(fs->tails[i].ext, fs->tails[i].nr);
+		while (fs->tails[i].nr--)
+			bpfam_alloc_release(&fs->alloc,
+					    fs->tails[i].ext[fs->tails[i].nr].dev_off,
+					    fs->tails[i].ext[fs->tails[i].nr].len);
+		free(fs->tails[i].ext);
+		fs->pending_bytes -= bytes;
+		fs->reclaimed_bytes += bytes;
+	}
+	if (t)
+		memmove(fs->tails, fs->tails + t,
+			(fs->ntails - t) * sizeof(*fs->tails));
+	fs->ntails -= t;
 	for (i = 0; i < n; i++) {
 		in = fs->orphans[i];
 		bytes = bpfam_alloc_fmap_bytes(in->fmap);
@@ -741,6 +928,41 @@ int bpfam_fs_mknod(struct bpfam_fs *fs, uint64_t parent, const char *name,
 	return rc;
 }
 
+/*
+ * Zero file bytes [from, to) through @m, inside its extents, to the media:
+ * what a file gains reads as zeros, never as what a deleted file left.
+ */
+static int zero(struct bpfam_fs *fs, const char *name,
+		const struct bpfam_fmap *m, uint64_t from, uint64_t to,
+		struct bpfam_err *err)
+{
+	struct bpfam_run run = {0};
+	uint64_t len;
+	void *p;
+	int rc;
+
+	for (; from < to; from += len) {
+		/* As if the size were @to already: this is what exposes it. */
+		rc = m->kind == BPFAM_FMAP_SIMPLE ?
+			     bpfam_resolve_simple(m, m->nr, to, from, &run) :
+			     bpfam_resolve_interleaved(m, m->nr, to, m->chunk,
+						       from, &run);
+		if (rc || run.dev_off + run.len > fs->dev.size)
+			return bpfam_err(err, EIO,
+					 "'%s': cannot zero file offset %llu: %s",
+					 name, (unsigned long long)from,
+					 strerror(rc ? -rc : ERANGE));
+		len = run.len < to - from ? run.len : to - from;
+		p = fs->dev.base + run.dev_off;
+		memset(p, 0, len);
+		rc = bpfam_device_flush(&fs->dev, p, len);
+		if (rc)
+			return bpfam_err(err, -rc, "'%s': cannot flush zeros: %s",
+					 name, strerror(-rc));
+	}
+	return 0;
+}
+
 static int allocate(struct bpfam_fs *fs, const struct bpfam_inode *in,
 		    uint64_t size, uint32_t strips, uint64_t chunk,
 		    struct bpfam_fmap *m, struct bpfam_err *err)
@@ -796,30 +1018,304 @@ int bpfam_fs_set_size(struct bpfam_fs *fs, uint64_t ino, uint64_t size,
 	r->fmap.ino = ino;
 	rc = allocate(fs, in, size, strips, chunk, &r->fmap.map, err);
 	if (!rc)
+		rc = zero(fs, in->name, &r->fmap.map, 0, size, err);
+	if (!rc)
 		rc = commit(fs, r, err);
 	free(r);
 	return rc;
 }
 
 int bpfam_fs_setattr(struct bpfam_fs *fs, uint64_t ino, uint32_t valid,
-		     uint32_t mode, uint32_t uid, uint32_t gid,
-		     uint64_t mtime_ns, struct bpfam_err *err)
+		     const struct bpfam_attrs *a, struct bpfam_err *err)
 {
 	struct bpfam_record r = { .type = BPFAM_REC_SETATTR };
 
 	if (!bpfam_fs_inode(fs, ino))
 		return bpfam_err(err, ENOENT, "inode %llu: no such inode",
 				 (unsigned long long)ino);
-	if (!valid || valid & ~BPFAM_ATTR_KNOWN)
+	if (!valid || valid & ~BPFAM_ATTR_KNOWN || valid & BPFAM_ATTR_SIZE)
 		return bpfam_err(err, EINVAL, "inode %llu: attribute mask 0x%x",
 				 (unsigned long long)ino, valid);
+	if (valid & (BPFAM_ATTR_MODE | BPFAM_ATTR_UID | BPFAM_ATTR_GID) &&
+	    a->ctime_ns && (fs->sb.incompat & BPFAM_INCOMPAT_POSIX))
+		valid |= BPFAM_ATTR_CTIME;
 	r.setattr.ino = ino;
 	r.setattr.valid = valid;
-	r.setattr.mode = mode & 07777;
-	r.setattr.uid = uid;
-	r.setattr.gid = gid;
-	r.setattr.mtime_ns = mtime_ns;
+	r.setattr.mode = a->mode & 07777;
+	r.setattr.uid = a->uid;
+	r.setattr.gid = a->gid;
+	r.setattr.mtime_ns = a->mtime_ns;
+	r.setattr.atime_ns = a->atime_ns;
+	r.setattr.ctime_ns = a->ctime_ns;
 	return commit(fs, &r, err);
+}
+
+/* ---- sizes that change ------------------------------------------------ */
+
+uint64_t bpfam_fs_max_size(const struct bpfam_fs *fs)
+{
+	return fs->alloc.nunits * BPFAM_ALLOC_UNIT;
+}
+
+/* The regular file @ino in *@out, or -errno. */
+static int regular(struct bpfam_fs *fs, uint64_t ino, struct bpfam_inode **out,
+		   struct bpfam_err *err)
+{
+	struct bpfam_inode *in = bpfam_fs_inode(fs, ino);
+
+	if (!in)
+		return bpfam_err(err, ENOENT, "inode %llu: no such inode",
+				 (unsigned long long)ino);
+	if (!S_ISREG(in->mode))
+		return bpfam_err(err, S_ISDIR(in->mode) ? EISDIR : EINVAL,
+				 "'%s': not a regular file", in->name);
+	*out = in;
+	return 0;
+}
+
+static uint64_t size_of(const struct bpfam_inode *in)
+{
+	return in->fmap ? in->fmap->size : 0;
+}
+
+/* Log @m (size and extents) as @in's fmap. */
+static int log_fmap(struct bpfam_fs *fs, const struct bpfam_inode *in,
+		    const struct bpfam_fmap *m, struct bpfam_err *err)
+{
+	struct bpfam_record *r = malloc(sizeof(*r));
+	int rc;
+
+	if (!r)
+		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
+	memset(r, 0, offsetof(struct bpfam_record, fmap.map.ext));
+	r->type = BPFAM_REC_FMAP;
+	r->fmap.ino = in->ino;
+	memcpy(&r->fmap.map, m, BPFAM_FMAP_BYTES(m->nr));
+	rc = commit(fs, r, err);
+	free(r);
+	return rc;
+}
+
+/* @in's fmap, or an empty simple one, in @m (room for every extent). */
+static void fmap_of(const struct bpfam_inode *in, struct bpfam_fmap *m)
+{
+	if (in->fmap) {
+		memcpy(m, in->fmap, BPFAM_FMAP_BYTES(in->fmap->nr));
+		return;
+	}
+	memset(m, 0, offsetof(struct bpfam_fmap, ext));
+	m->version = BPFAM_FMAP_VERSION;
+	m->kind = BPFAM_FMAP_SIMPLE;
+}
+
+/*
+ * Make @in's extents hold @need bytes, and @extra more when they fit:
+ * one fmap record.  The size stays as it is.
+ */
+static int grow(struct bpfam_fs *fs, struct bpfam_inode *in, uint64_t need,
+		uint64_t extra, struct bpfam_err *err)
+{
+	uint64_t have = bpfam_alloc_fmap_bytes(in->fmap), want;
+	struct bpfam_fmap *m;
+	char a[32], b[32];
+	int rc;
+
+	if (have >= need)
+		return 0;
+	if (in->fmap && in->fmap->kind != BPFAM_FMAP_SIMPLE)
+		return bpfam_err(err, EPERM,
+				 "'%s': an interleaved file keeps the size it was given (%llu bytes)",
+				 in->name, (unsigned long long)size_of(in));
+	m = malloc(sizeof(*m));
+	if (!m)
+		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
+	fmap_of(in, m);
+	want = need + extra;
+	want = (want + BPFAM_ALLOC_UNIT - 1) / BPFAM_ALLOC_UNIT * BPFAM_ALLOC_UNIT;
+	rc = bpfam_alloc_extend(&fs->alloc, m, want - have);
+	if (rc == -ENOSPC && extra) {
+		want = (need + BPFAM_ALLOC_UNIT - 1) / BPFAM_ALLOC_UNIT *
+		       BPFAM_ALLOC_UNIT;
+		rc = bpfam_alloc_extend(&fs->alloc, m, want - have);
+	}
+	if (rc) {
+		free(m);
+		return bpfam_err(err, ENOSPC,
+				 "'%s': no room to grow to %s (%s free, or too fragmented)",
+				 in->name, bpfam_fmt_size(need, a),
+				 bpfam_fmt_size(bpfam_fs_bytes_free(fs), b));
+	}
+	/* Playing the record reserves them: give them back until then. */
+	bpfam_alloc_release_fmap(&fs->alloc, m);
+	if (in->fmap)
+		bpfam_alloc_reserve_fmap(&fs->alloc, in->fmap, NULL);
+	rc = log_fmap(fs, in, m, err);
+	free(m);
+	return rc;
+}
+
+/* Keep only the extents that hold the first @keep bytes; size @size. */
+static int shrink(struct bpfam_fs *fs, struct bpfam_inode *in, uint64_t keep,
+		  uint64_t size, struct bpfam_err *err)
+{
+	uint64_t at = 0;
+	struct bpfam_fmap *m;
+	uint32_t i;
+	int rc;
+
+	keep = (keep + BPFAM_ALLOC_UNIT - 1) / BPFAM_ALLOC_UNIT * BPFAM_ALLOC_UNIT;
+	if (keep >= bpfam_alloc_fmap_bytes(in->fmap))
+		return 1;
+	m = malloc(sizeof(*m));
+	if (!m)
+		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
+	fmap_of(in, m);
+	if (m->kind != BPFAM_FMAP_SIMPLE) {
+		/* Only to nothing: strips cannot shorten one by one. */
+		fmap_of(&(struct bpfam_inode){0}, m);
+		keep = 0;
+	}
+	for (i = 0; i < m->nr && at < keep; i++) {
+		if (m->ext[i].len > keep - at)
+			m->ext[i].len = keep - at;
+		at += m->ext[i].len;
+	}
+	m->nr = keep ? i : 0;
+	m->size = size;
+	rc = log_fmap(fs, in, m, err);
+	free(m);
+	return rc;
+}
+
+/* Size @size (with BPFAM_ATTR_SIZE in @valid), mtime and ctime @time_ns. */
+static int log_size(struct bpfam_fs *fs, struct bpfam_inode *in, uint32_t valid,
+		    uint64_t size, uint64_t time_ns, struct bpfam_err *err)
+{
+	struct bpfam_record r = { .type = BPFAM_REC_SETATTR };
+	int rc;
+
+	r.setattr.ino = in->ino;
+	r.setattr.valid = valid | BPFAM_ATTR_MTIME | BPFAM_ATTR_CTIME;
+	r.setattr.size = size;
+	r.setattr.mtime_ns = time_ns;
+	r.setattr.ctime_ns = time_ns;
+	rc = commit(fs, &r, err);
+	if (!rc)
+		in->dirty = false;
+	return rc;
+}
+
+int bpfam_fs_resize(struct bpfam_fs *fs, uint64_t ino, uint64_t size,
+		    uint64_t time_ns, struct bpfam_err *err)
+{
+	struct bpfam_inode *in;
+	uint64_t old;
+	char a[32];
+	int rc;
+
+	rc = regular(fs, ino, &in, err);
+	if (rc)
+		return rc;
+	old = size_of(in);
+	if (size > bpfam_fs_max_size(fs))
+		return bpfam_err(err, EFBIG,
+				 "'%s': %llu bytes is more than the filesystem holds (%s)",
+				 in->name, (unsigned long long)size,
+				 bpfam_fmt_size(bpfam_fs_max_size(fs), a));
+	if (in->fmap && in->fmap->kind != BPFAM_FMAP_SIMPLE && size &&
+	    size != old)
+		return bpfam_err(err, EPERM,
+				 "'%s': an interleaved file keeps the size it was given (%llu bytes), or goes to 0",
+				 in->name, (unsigned long long)old);
+	if (size < old) {
+		rc = shrink(fs, in, size, size, err);
+		if (rc < 0)
+			return rc;
+		if (!rc)
+			return log_size(fs, in, 0, 0, time_ns, err);
+		return log_size(fs, in, BPFAM_ATTR_SIZE, size, time_ns, err);
+	}
+	rc = grow(fs, in, size, 0, err);
+	if (!rc && size > old)
+		rc = zero(fs, in->name, in->fmap, old, size, err);
+	if (rc)
+		return rc;
+	return log_size(fs, in, BPFAM_ATTR_SIZE, size, time_ns, err);
+}
+
+int bpfam_fs_write_begin(struct bpfam_fs *fs, uint64_t ino, uint64_t off,
+			 uint64_t end, struct bpfam_err *err)
+{
+	struct bpfam_inode *in;
+	uint64_t have, size;
+	int rc;
+
+	rc = regular(fs, ino, &in, err);
+	if (rc)
+		return rc;
+	if (end > bpfam_fs_max_size(fs))
+		return bpfam_err(err, EFBIG,
+				 "'%s': a write to offset %llu is past the largest file",
+				 in->name, (unsigned long long)end);
+	size = size_of(in);
+	have = bpfam_alloc_fmap_bytes(in->fmap);
+	/* Double what it has, up to 1 GiB at a time. */
+	rc = grow(fs, in, end, have < (1ULL << 30) ? have : 1ULL << 30, err);
+	if (!rc && off > size)
+		rc = zero(fs, in->name, in->fmap, size, off, err);
+	return rc;
+}
+
+void bpfam_fs_wrote(struct bpfam_fs *fs, struct bpfam_inode *in, uint64_t end,
+		    uint64_t time_ns)
+{
+	(void)fs;
+	if (in->fmap && end > in->fmap->size)
+		in->fmap->size = end;
+	in->mtime_ns = in->ctime_ns = time_ns;
+	in->dirty = true;
+}
+
+int bpfam_fs_sync(struct bpfam_fs *fs, uint64_t ino, struct bpfam_err *err)
+{
+	struct bpfam_inode *in = bpfam_fs_inode(fs, ino);
+
+	if (!in || !in->dirty)
+		return 0;
+	return log_size(fs, in, BPFAM_ATTR_SIZE, size_of(in), in->mtime_ns,
+			err);
+}
+
+int bpfam_fs_reserve(struct bpfam_fs *fs, uint64_t ino, uint64_t keep,
+		     struct bpfam_err *err)
+{
+	struct bpfam_inode *in;
+	int rc;
+
+	rc = regular(fs, ino, &in, err);
+	if (rc)
+		return rc;
+	if (keep > bpfam_fs_max_size(fs))
+		return bpfam_err(err, EFBIG, "'%s': %llu bytes is past the largest file",
+				 in->name, (unsigned long long)keep);
+	return grow(fs, in, keep, 0, err);
+}
+
+int bpfam_fs_trim(struct bpfam_fs *fs, uint64_t ino, uint64_t keep,
+		  struct bpfam_err *err)
+{
+	struct bpfam_inode *in;
+	uint64_t size;
+	int rc;
+
+	rc = regular(fs, ino, &in, err);
+	if (rc)
+		return rc;
+	size = size_of(in);
+	if (!in->fmap || in->fmap->kind != BPFAM_FMAP_SIMPLE)
+		return 0;
+	rc = shrink(fs, in, keep > size ? keep : size, size, err);
+	return rc > 0 ? 0 : rc;
 }
 
 int bpfam_fs_delete(struct bpfam_fs *fs, uint64_t parent, const char *name,
@@ -869,8 +1365,7 @@ int bpfam_fs_reclaim(struct bpfam_fs *fs, uint64_t gate,
 	 * most the next record, which caps the gate for every orphan. */
 	if (gate > bpfam_fs_horizon(fs))
 		gate = bpfam_fs_horizon(fs);
-	if (!fs->norphans || fs->orphans[0]->del_seq >= gate ||
-	    gate <= fs->reclaimed_upto)
+	if (oldest_pending(fs) >= gate || gate <= fs->reclaimed_upto)
 		return 0;
 	r.reclaim.upto = gate;
 	rc = commit(fs, &r, err);

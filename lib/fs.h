@@ -41,8 +41,21 @@ struct bpfam_inode {
 	struct bpfam_inode **children; /* directories, by inode number */
 	uint32_t nchildren;
 	uint32_t children_cap;
+	bool dirty;        /* size or times changed here, not yet logged */
 	struct bpfam_inode *ino_next;  /* hash chains */
 	struct bpfam_inode *name_next;
+};
+
+/*
+ * Extents a resize took from a file: they wait for the reclaim gate as a
+ * deleted file's do, the fmap record that dropped them being their delete.
+ */
+struct bpfam_tail {
+	uint64_t seq;
+	uint64_t ino;
+	bool held;        /* this host may still reach them: see below */
+	uint32_t nr;
+	struct bpfam_extent *ext;
 };
 
 struct bpfam_fs {
@@ -64,6 +77,12 @@ struct bpfam_fs {
 	struct bpfam_inode **orphans;
 	uint64_t norphans;
 	uint64_t orphans_cap;
+	struct bpfam_tail *tails; /* in record order */
+	uint64_t ntails;
+	uint64_t tails_cap;
+	/* A daemon's kernel may reach dropped extents until it is told
+	 * (bpfam_fs_let_go()); a tool holds nothing. */
+	bool hold_tails;
 	uint64_t pending_bytes;
 	uint64_t reclaimed_upto;
 	uint64_t reclaimed_bytes; /* freed by reclaim records, in all */
@@ -133,10 +152,17 @@ void bpfam_fs_release(struct bpfam_inode *in);
 
 /*
  * This host's reclaim horizon: it will never touch the space of a delete
- * whose sequence number is below it — the oldest delete it still holds,
- * or else the first record it has not played.
+ * whose sequence number is below it — the oldest delete (or dropped tail)
+ * it still holds, or else the first record it has not played.
  */
 uint64_t bpfam_fs_horizon(const struct bpfam_fs *fs);
+
+/* With hold_tails: the kernel was told of every tail dropped before
+ * record @upto (and I/O that started before has drained). */
+void bpfam_fs_let_go(struct bpfam_fs *fs, uint64_t upto);
+
+/* Whether deletes or dropped tails wait for the gate. */
+bool bpfam_fs_pending(const struct bpfam_fs *fs);
 
 /*
  * Whether the superblock is still the one mounted (magic, UUID and
@@ -161,9 +187,67 @@ int bpfam_fs_mknod(struct bpfam_fs *fs, uint64_t parent, const char *name,
 int bpfam_fs_set_size(struct bpfam_fs *fs, uint64_t ino, uint64_t size,
 		      uint32_t strips, uint64_t chunk, struct bpfam_err *err);
 
+/*
+ * Log @valid (BPFAM_ATTR_*, not SIZE) of @a; a change of mode or owner
+ * moves ctime to @a->ctime_ns when the caller did not set CTIME.
+ */
+struct bpfam_attrs {
+	uint32_t mode;
+	uint32_t uid;
+	uint32_t gid;
+	uint64_t mtime_ns;
+	uint64_t atime_ns;
+	uint64_t ctime_ns;
+};
+
 int bpfam_fs_setattr(struct bpfam_fs *fs, uint64_t ino, uint32_t valid,
-		     uint32_t mode, uint32_t uid, uint32_t gid,
-		     uint64_t mtime_ns, struct bpfam_err *err);
+		     const struct bpfam_attrs *a, struct bpfam_err *err);
+
+/* Largest file size: the data area of the filesystem.  EFBIG beyond. */
+uint64_t bpfam_fs_max_size(const struct bpfam_fs *fs);
+
+/*
+ * truncate/ftruncate/O_TRUNC/fallocate: give a regular file @size bytes,
+ * mtime and ctime @time_ns.  Bytes it gains read as zeros (they are
+ * zeroed before the record that exposes them); extents it no longer needs
+ * go to the reclaim gate.  -EFBIG, -ENOSPC, -EPERM (an interleaved file
+ * keeps its size, except 0), -EISDIR, -EINVAL, -ENOENT, -EROFS.
+ */
+int bpfam_fs_resize(struct bpfam_fs *fs, uint64_t ino, uint64_t size,
+		    uint64_t time_ns, struct bpfam_err *err);
+
+/*
+ * Before a write of file bytes [@off, @end): make the file's extents hold
+ * @end (growing them with a reservation that doubles, up to 1 GiB, so
+ * that a long copy logs few records) and zero [size, @off) when @off is
+ * past the size.  The size does not change: bpfam_fs_wrote() does that,
+ * once the data is in place.
+ */
+int bpfam_fs_write_begin(struct bpfam_fs *fs, uint64_t ino, uint64_t off,
+			 uint64_t end, struct bpfam_err *err);
+
+/*
+ * Bytes up to @end were written at @time_ns: size and times change in
+ * memory; bpfam_fs_sync() logs them.  A file's data is durable when the
+ * write returns, its size and mtime when it is synced (fsync, close), as
+ * on a local filesystem.
+ */
+void bpfam_fs_wrote(struct bpfam_fs *fs, struct bpfam_inode *in, uint64_t end,
+		    uint64_t time_ns);
+
+/* Log size and times changed in memory (bpfam_fs_wrote()), if any. */
+int bpfam_fs_sync(struct bpfam_fs *fs, uint64_t ino, struct bpfam_err *err);
+
+/*
+ * Keep extents for at least @keep bytes (fallocate FALLOC_FL_KEEP_SIZE),
+ * the size unchanged.
+ */
+int bpfam_fs_reserve(struct bpfam_fs *fs, uint64_t ino, uint64_t keep,
+		     struct bpfam_err *err);
+
+/* Give back the extents past max(size, @keep) (the last close). */
+int bpfam_fs_trim(struct bpfam_fs *fs, uint64_t ino, uint64_t keep,
+		  struct bpfam_err *err);
 
 /*
  * unlink (@dir false) or rmdir (@dir true) @name in @parent.  The name goes

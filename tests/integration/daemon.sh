@@ -192,37 +192,59 @@ test_mmap() {
 		"$PY" "$FSOPS" mmap-private "$MNT/mm"
 }
 
-# --- sizes are set once -----------------------------------------------------
+# --- sizes that change -----------------------------------------------------
 
-test_size_once() {
-	local f=$MNT/once u=$MNT/unsized
+# zeros_from FILE OFFSET: every byte of FILE from OFFSET on is zero.
+zeros_from() {
+	[ "$(tail -c +$(($2 + 1)) "$1" | tr -d '\0' | wc -c)" = 0 ]
+}
 
-	"$BPFAM" creat -s 3M "$f"
-	check_errno "ftruncate of a sized file to another size: EPERM" EPERM \
-		truncate "$f" $((5 * MiB))
-	check_errno "ftruncate of a sized file to its size: no-op" OK \
-		truncate "$f" $((3 * MiB))
-	check_errno "fallocate of a sized file to another size: EPERM" EPERM \
-		fallocate "$f" $((4 * MiB))
-	check_errno "fallocate of a sized file to its size: no-op" OK \
-		fallocate "$f" $((3 * MiB))
+test_sizes() {
+	local f=$MNT/sized u=$MNT/unsized il=$MNT/striped_il w=$MNT/grown
+
+	"$BPFAM" creat --random --seed 7 -s 3M "$f"
+	check_errno "ftruncate up: OK" OK truncate "$f" $((5 * MiB))
+	check "... the size is 5 MiB" [ "$(size_of "$f")" = $((5 * MiB)) ]
+	check "... and what it gained reads as zeros" zeros_from "$f" $((3 * MiB))
+	check_errno "ftruncate down: OK" OK truncate "$f" 1000
+	check_errno "ftruncate up again: OK" OK truncate "$f" $((4 * MiB))
+	check "... zeros past the old end, never the old bytes" \
+		zeros_from "$f" 1000
+	check_errno "fallocate to a larger size grows it" OK \
+		fallocate "$f" $((6 * MiB))
+	check "... to 6 MiB" [ "$(size_of "$f")" = $((6 * MiB)) ]
+	check_errno "fallocate inside the size: no change" OK \
+		fallocate "$f" $((1 * MiB))
+	check "... still 6 MiB" [ "$(size_of "$f")" = $((6 * MiB)) ]
+	check_errno "fallocate KEEP_SIZE past the end: OK" OK \
+		fallocate "$f" $((20 * MiB)) 1
+	check "... keeps the size" [ "$(size_of "$f")" = $((6 * MiB)) ]
+	check "... and reserves the extents" \
+		getmap_is "$f" '[.extents[].length] | add >= 20971520'
 	check_errno "fallocate punching a hole: EOPNOTSUPP" EOPNOTSUPP \
 		fallocate "$f" $((1 * MiB)) 3
-	check_errno "open(O_TRUNC) of a sized file (shell >): EPERM" EPERM \
-		trunc-open "$f"
-	check_errno "writing at EOF of a sized file: EFBIG" EFBIG \
-		pwrite "$f" $((3 * MiB)) 1
-	check_errno "a write crossing EOF stores what fits: a short write" \
-		SHORT:10 pwrite "$f" $((3 * MiB - 10)) 20
-	check_errno "writing the last byte before EOF works" OK \
-		pwrite "$f" $((3 * MiB - 1)) 1
+	check_errno "open(O_TRUNC) (shell >): OK" OK trunc-open "$f"
+	check "... to 0 bytes" [ "$(size_of "$f")" = 0 ]
+	check_errno "a write past EOF: OK" OK pwrite "$f" $((3 * MiB)) 10
+	check "... grows the file to its end" \
+		[ "$(size_of "$f")" = $((3 * MiB + 10)) ]
+	check "... and the gap reads as zeros" \
+		[ "$(head -c $((3 * MiB)) "$f" | tr -d '\0' | wc -c)" = 0 ]
 	check_errno "setting the layout of a sized file: EPERM" EPERM \
 		setxattr "$f" user.bpfam.layout strips=2,chunk=2097152
-	check "the refused resizes left its size alone" \
-		[ "$(size_of "$f")" = $((3 * MiB)) ]
+	check_errno "ftruncate to more than the filesystem holds: EFBIG" EFBIG \
+		truncate "$f" $((1 << 50))
+
+	head -c $((5 * MiB + 123)) /dev/urandom >"$DL_TMP/grown.src"
+	check "cp of a 5 MiB file into an empty one" \
+		cp "$DL_TMP/grown.src" "$w"
+	check "... reads back as written" cmp "$DL_TMP/grown.src" "$w"
+	# The kernel sends RELEASE after close() has returned.
+	check "... the reservation given back at close" \
+		wait_until 5 getmap_is "$w" \
+		'[.extents[].length] | add == 6291456'
 
 	check_errno "open(O_CREAT) makes an empty, unsized file" OK creat "$u"
-	check_errno "writing an unsized file: EFBIG" EFBIG pwrite "$u" 0 1
 	check_errno "layout with 0 strips: EINVAL" EINVAL \
 		setxattr "$u" user.bpfam.layout strips=0,chunk=2097152
 	check_errno "layout with a chunk not a multiple of 2 MiB: EINVAL" \
@@ -234,6 +256,13 @@ test_size_once() {
 	check "ftruncate applied the pending layout" \
 		getmap_is "$u" '.kind == "interleaved" and .nr == 2 and
 		.size == 8388608'
+	check_errno "an interleaved file keeps its size: EPERM" EPERM \
+		truncate "$u" $((4 * MiB))
+	check_errno "... and cannot grow by a write: EPERM" EPERM \
+		pwrite "$u" $((8 * MiB)) 1
+	check_errno "... but goes to 0 (shell >)" OK trunc-open "$u"
+	check "... and is then a plain empty file" [ "$(size_of "$u")" = 0 ]
+	rm -f "$il"
 }
 
 # --- errors -----------------------------------------------------------------
@@ -499,14 +528,15 @@ wait_for_file() {
 test_enospc() {
 	local free err
 
-	err=$("$BPFAM" creat -s 2G "$MNT/toobig" 2>&1)
+	free=$(stats_of "$MNT" .bytes_free)
+	err=$("$BPFAM" creat -s $((free + 2 * MiB)) "$MNT/toobig" 2>&1)
 	check "bpfam creat of more than the free space fails with ENOSPC" \
-		grep -q "ENOSPC.*while setting size 2 GiB" <<<"$err"
+		grep -q "ENOSPC.*while setting size" <<<"$err"
 	check "... and says it removed the new file" \
 		grep -q "(removed the new file)" <<<"$err"
 	check "... which it did" [ ! -e "$MNT/toobig" ]
-	check_err "bpfam creat -s 16P: ENOSPC, and no half-made file left" 1 \
-		"ENOSPC.*while setting size 16 PiB \(removed the new file\)" \
+	check_err "bpfam creat -s 16P: EFBIG, and no half-made file left" 1 \
+		"EFBIG.*while setting size 16 PiB \(removed the new file\)" \
 		"$BPFAM" creat -s 16P "$MNT/huge"
 	check "... none" [ ! -e "$MNT/huge" ]
 	free=$(stats_of "$MNT" .bytes_free)
@@ -584,7 +614,7 @@ main() {
 	test_copy_sizes
 	test_interleaved
 	test_mmap
-	test_size_once
+	test_sizes
 	test_errors
 	test_long_paths
 	test_permissions

@@ -30,6 +30,17 @@ dl_mkfs() {
 	truncate -s "$1" "$DEV" && "$BPFAM" mkfs "$DEV" >"$DL_TMP/mkfs.log" 2>&1
 }
 
+# wait_until SECONDS CMD...: poll CMD every 50 ms until it succeeds.
+wait_until() {
+	local limit=$(($1 * 20)) i
+	shift
+	for ((i = 0; i < limit; i++)); do
+		"$@" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # stats_of MNT JQ-FILTER: a field of `bpfam stats --json MNT`.
 stats_of() {
 	"$BPFAM" stats --json "$1" | jq -r "$2"

@@ -49,8 +49,8 @@ static int populate(struct bpfam_fs *fs, unsigned long n, struct bpfam_err *err)
 	if (!rc)
 		rc = add_file(fs, BPFAM_ROOT_INO, "striped", 8 * MIB, 2, err);
 	if (!rc)
-		rc = bpfam_fs_setattr(fs, dir->ino, BPFAM_ATTR_MODE, 0700, 0, 0,
-				      0, err);
+		rc = bpfam_fs_setattr(fs, dir->ino, BPFAM_ATTR_MODE,
+				      &(struct bpfam_attrs){.mode = 0700}, err);
 	return rc;
 }
 

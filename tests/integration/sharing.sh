@@ -25,17 +25,6 @@ quietly() {
 	"$@" >/dev/null 2>&1
 }
 
-# wait_until SECONDS CMD...: poll CMD every 50 ms until it succeeds.
-wait_until() {
-	local limit=$(($1 * 20)) i
-	shift
-	for ((i = 0; i < limit; i++)); do
-		"$@" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 stat_is() {
 	[ "$(stats_of "$1" "$2")" = "$3" ]
 }

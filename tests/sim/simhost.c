@@ -299,8 +299,9 @@ static int primary_create(struct simhost *h)
 		bpfam_err(&err, -rc, "filling '%s': %s", name, strerror(-rc));
 		return give_up(h, "filling", &err);
 	}
-	rc = bpfam_fs_setattr(&h->fs, in->ino, BPFAM_ATTR_MODE, SIM_READY_MODE,
-			      0, 0, 0, &err);
+	rc = bpfam_fs_setattr(&h->fs, in->ino, BPFAM_ATTR_MODE,
+			      &(struct bpfam_attrs){.mode = SIM_READY_MODE},
+			      &err);
 	if (rc)
 		return give_up(h, "marking ready", &err);
 	sim_count(h->sh, SIM_C_CREATES, 1);
