@@ -43,9 +43,13 @@ void bpfamd_fence(struct bpfamd *d, const char *why);
  */
 int bpfamd_withdraw(struct bpfamd *d);
 
-/* Queue a kernel entry invalidation for the keeper (d->lock held). */
+/*
+ * Queue for the keeper (d->lock held): the kernel forgets the entry @name
+ * in @parent (NULL: none), deleting it when @gone (@child lost its last
+ * name), and @child's cached attributes.
+ */
 void bpfamd_queue_inval(struct bpfamd *d, uint64_t parent, uint64_t child,
-			const char *name);
+			const char *name, bool gone);
 
 /*
  * Give the primary back the space every registered host has let go of
