@@ -515,6 +515,27 @@ static void dir_changed(struct bpfam_inode *dir, uint64_t time_ns)
 	dir->ctime_ns = time_ns;
 }
 
+/* The directory in which @r gives the free name @name, or NULL (@err). */
+static struct bpfam_inode *free_name(struct bpfam_fs *fs,
+				     const struct bpfam_record *r,
+				     uint64_t parent, const char *name,
+				     struct bpfam_err *err)
+{
+	struct bpfam_inode *dir = bpfam_fs_inode(fs, parent);
+
+	if (!dir || !S_ISDIR(dir->mode) || dir->del_seq) {
+		BAD(r, "parent %llu of '%s' is not a directory",
+		    (unsigned long long)parent, name);
+		return NULL;
+	}
+	if (bpfam_fs_dentry(fs, parent, name)) {
+		BAD(r, "'%s' already exists in directory %llu", name,
+		    (unsigned long long)parent);
+		return NULL;
+	}
+	return dir;
+}
+
 static int play_mknod(struct bpfam_fs *fs, const struct bpfam_record *r,
 		      struct bpfam_err *err)
 {
@@ -526,13 +547,9 @@ static int play_mknod(struct bpfam_fs *fs, const struct bpfam_record *r,
 		return BAD(r, "inode %llu is not the next inode number (%llu)",
 			   (unsigned long long)r->mknod.ino,
 			   (unsigned long long)fs->max_ino + 1);
-	dir = bpfam_fs_inode(fs, r->mknod.parent);
-	if (!dir || !S_ISDIR(dir->mode) || dir->del_seq)
-		return BAD(r, "parent %llu of '%s' is not a directory",
-			   (unsigned long long)r->mknod.parent, r->mknod.name);
-	if (bpfam_fs_dentry(fs, r->mknod.parent, r->mknod.name))
-		return BAD(r, "'%s' already exists in directory %llu",
-			   r->mknod.name, (unsigned long long)r->mknod.parent);
+	dir = free_name(fs, r, r->mknod.parent, r->mknod.name, err);
+	if (!dir)
+		return -EBADMSG;
 	in = new_inode(r->mknod.ino);
 	de = new_dentry(r->mknod.name, r->seq);
 	if (in && r->mknod.target_len)
@@ -746,13 +763,9 @@ static int play_link(struct bpfam_fs *fs, const struct bpfam_record *r,
 	if (in->nlink >= BPFAM_LINK_MAX)
 		return BAD(r, "inode %llu ('%s') has %u names, the most a file may have",
 			   (unsigned long long)in->ino, in->name, in->nlink);
-	dir = bpfam_fs_inode(fs, r->link.parent);
-	if (!dir || !S_ISDIR(dir->mode) || dir->del_seq)
-		return BAD(r, "parent %llu of '%s' is not a directory",
-			   (unsigned long long)r->link.parent, r->link.name);
-	if (bpfam_fs_dentry(fs, r->link.parent, r->link.name))
-		return BAD(r, "'%s' already exists in directory %llu",
-			   r->link.name, (unsigned long long)r->link.parent);
+	dir = free_name(fs, r, r->link.parent, r->link.name, err);
+	if (!dir)
+		return -EBADMSG;
 	de = new_dentry(r->link.name, r->seq);
 	if (!de || reserve_tables(fs) || reserve_child(dir)) {
 		free(de);

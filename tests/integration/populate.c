@@ -95,8 +95,8 @@ static int names(struct bpfam_fs *fs, struct bpfam_err *err)
 		rc = bpfam_fs_make(fs, BPFAM_ROOT_INO, "null", S_IFCHR | 0644,
 				   0x103, NULL, 0, 0, &in, err);
 	if (!rc)
-		rc = bpfam_fs_rename(fs, BPFAM_ROOT_INO, "striped", dir, "moved",
-				     0, err);
+		rc = bpfam_fs_rename(fs, BPFAM_ROOT_INO, "striped", dir,
+				     "moved", 0, err);
 	if (!rc)
 		rc = bpfam_fs_delete(fs, dir, "file0", false, err);
 	return rc;
