@@ -46,11 +46,12 @@ enum bpfamd_mode {
 struct bpf_link;
 struct fmap_ops;
 
-/* A name the kernel may cache that a played delete removed. */
+/* A name the kernel may cache that a played record removed or moved. */
 struct bpfamd_inval {
 	uint64_t parent;
 	uint64_t child;
-	char *name;
+	char *name; /* NULL: only @child's attributes */
+	bool gone;  /* it was @child's last name */
 };
 
 /* What the daemon knows about a node id (= inode number) beyond the fs. */

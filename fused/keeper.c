@@ -24,11 +24,11 @@ void bpfamd_fence(struct bpfamd *d, const char *why)
 }
 
 void bpfamd_queue_inval(struct bpfamd *d, uint64_t parent, uint64_t child,
-			const char *name)
+			const char *name, bool gone)
 {
 	struct bpfamd_inval *v;
 	size_t cap;
-	char *copy;
+	char *copy = NULL;
 
 	if (d->ninvals == d->invals_cap) {
 		cap = d->invals_cap ? d->invals_cap * 2 : 16;
@@ -38,10 +38,10 @@ void bpfamd_queue_inval(struct bpfamd *d, uint64_t parent, uint64_t child,
 		d->invals = v;
 		d->invals_cap = cap;
 	}
-	copy = name ? strdup(name) : NULL;
-	if (name && !copy)
+	if (name && !(copy = strdup(name)))
 		return;
-	d->invals[d->ninvals++] = (struct bpfamd_inval){parent, child, copy};
+	d->invals[d->ninvals++] =
+		(struct bpfamd_inval){parent, child, copy, gone};
 	/* Wake the keeper: until it sends this, the kernel's cached name
 	 * still opens the deleted file. */
 	pthread_cond_signal(&d->stop);
@@ -66,14 +66,21 @@ static void send_invals(struct bpfamd *d)
 	upto = d->fs.log.next_seq;
 	pthread_mutex_unlock(&d->lock);
 	for (i = 0; i < n; i++) {
-		/* -ENOENT: the kernel had no such entry cached; nothing to do. */
-		if (v[i].name)
+		/* -ENOENT: the kernel had no such entry cached; nothing to do.
+		 * A delete also zeroes the inode's nlink in the kernel (and
+		 * kills a directory), so it is only for an inode's last
+		 * name; a name that moved or one of several is forgotten. */
+		if (v[i].name && v[i].gone)
 			fuse_lowlevel_notify_delete(d->se, v[i].parent,
 						    v[i].child, v[i].name,
 						    strlen(v[i].name));
+		else if (v[i].name)
+			fuse_lowlevel_notify_inval_entry(d->se, v[i].parent,
+							 v[i].name,
+							 strlen(v[i].name));
 		/* Its attributes (nlink, size) went stale too; on the fast
 		 * path this also zaps its mappings and waits for the copies
-		 * that resolved through the old fmap. */
+		 * that resolved through an older fmap. */
 		fuse_lowlevel_notify_inval_inode(d->se, v[i].child, 0, 0);
 		free(v[i].name);
 	}

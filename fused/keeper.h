@@ -43,11 +43,13 @@ void bpfamd_fence(struct bpfamd *d, const char *why);
  */
 int bpfamd_withdraw(struct bpfamd *d);
 
-/* Queue a kernel invalidation for the keeper (d->lock held): of the entry
- * @name in @parent, and of inode @child (size, nlink, mappings); @name NULL:
- * only the inode. */
+/*
+ * Queue for the keeper (d->lock held): the kernel forgets the entry @name
+ * in @parent (NULL: none), deleting it when @gone (@child lost its last
+ * name), and @child's cached attributes.
+ */
 void bpfamd_queue_inval(struct bpfamd *d, uint64_t parent, uint64_t child,
-			const char *name);
+			const char *name, bool gone);
 
 /*
  * Give the primary back the space every registered host has let go of

@@ -134,7 +134,7 @@ void bpfamd_changed(struct bpfamd *d, const struct bpfam_inode *in, bool tell)
 	if (n->nlookup)
 		bpfamd_publish(d, in);
 	if (tell && n->nlookup)
-		bpfamd_queue_inval(d, 0, in->ino, NULL);
+		bpfamd_queue_inval(d, 0, in->ino, NULL, false);
 }
 
 /* @op, and once more after reclaiming when the device is full. */
@@ -231,6 +231,34 @@ int bpfamd_write_begin(struct bpfamd *d, uint64_t ino, uint64_t off,
 	return rc;
 }
 
+/*
+ * A name the kernel may have cached went: @in, named @name in @parent,
+ * lost it.  Its last: the kernel's entry is deleted (its nlink drops to
+ * 0, open files keep working); else only forgotten, and looked up again.
+ */
+static void name_went(struct bpfamd *d, uint64_t parent, const char *name,
+		      const struct bpfam_inode *in)
+{
+	if (in->del_seq)
+		bpfamd_node_unlinked(d, in);
+	bpfamd_queue_inval(d, parent, in->ino, name, in->del_seq != 0);
+}
+
+static void played_rename(struct bpfamd *d, const struct bpfam_record *r)
+{
+	const struct bpfam_inode *in = bpfam_fs_inode(&d->fs, r->rename.ino);
+	const struct bpfam_inode *victim =
+		r->rename.victim ? bpfam_fs_inode(&d->fs, r->rename.victim) :
+				   NULL;
+
+	if (in)
+		name_went(d, r->rename.src_parent, r->rename.src_name, in);
+	/* The new name's entry may hold the inode it replaced, or the one
+	 * exchanged with. */
+	if (victim)
+		name_went(d, r->rename.dst_parent, r->rename.dst_name, victim);
+}
+
 /* What a played record means for the kernel and the published fmaps. */
 static void played(struct bpfamd *d, const struct bpfam_record *r)
 {
@@ -249,10 +277,21 @@ static void played(struct bpfamd *d, const struct bpfam_record *r)
 		break;
 	case BPFAM_REC_DELETE:
 		in = bpfam_fs_inode(&d->fs, r->del.ino);
-		if (!in)
-			break;
-		bpfamd_node_unlinked(d, in);
-		bpfamd_queue_inval(d, r->del.parent, r->del.ino, in->name);
+		if (in)
+			name_went(d, r->del.parent, in->name, in);
+		break;
+	case BPFAM_REC_UNLINK:
+		in = bpfam_fs_inode(&d->fs, r->link.ino);
+		if (in)
+			name_went(d, r->link.parent, r->link.name, in);
+		break;
+	case BPFAM_REC_LINK:
+		/* No name went (lookups that missed were not cached), but
+		 * the cached nlink and ctime are stale. */
+		bpfamd_queue_inval(d, r->link.parent, r->link.ino, NULL, false);
+		break;
+	case BPFAM_REC_RENAME:
+		played_rename(d, r);
 		break;
 	}
 }

@@ -37,12 +37,16 @@ static void fill_attr(const struct bpfam_inode *in, struct stat *st)
 	memset(st, 0, sizeof(*st));
 	st->st_ino = in->ino;
 	st->st_mode = in->mode;
-	/* 1 for directories: "unknown", so find(1) does not count subdirs;
-	 * 0 for a file unlinked while this host still holds it. */
-	st->st_nlink = in->del_seq ? 0 : 1;
+	/* Names (directories: 2 + subdirectories); 0 once unlinked, while
+	 * this host still holds it. */
+	st->st_nlink = in->del_seq ? 0 : in->nlink;
 	st->st_uid = in->uid;
 	st->st_gid = in->gid;
-	st->st_size = in->fmap ? in->fmap->size : 0;
+	st->st_rdev = in->rdev;
+	if (S_ISLNK(in->mode) && in->target)
+		st->st_size = (off_t)strlen(in->target);
+	else
+		st->st_size = in->fmap ? (off_t)in->fmap->size : 0;
 	st->st_blksize = BPFAM_ALLOC_UNIT;
 	st->st_blocks = bpfam_alloc_fmap_bytes(in->fmap) / 512;
 	st->st_mtim = ns_timespec(in->mtime_ns);
@@ -283,7 +287,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 
 /* A new node in @parent: the caller's owner, BSD group inheritance. */
 static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name,
-		      mode_t mode, struct fuse_file_info *fi)
+		      mode_t mode, dev_t rdev, const char *target,
+		      struct fuse_file_info *fi)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct bpfamd *d = bpfamd_of(req);
@@ -308,8 +313,8 @@ static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name,
 		if (S_ISDIR(mode))
 			mode |= S_ISGID;
 	}
-	rc = bpfam_fs_mknod(&d->fs, parent, name, mode, ctx->uid, gid, &in,
-			    &err);
+	rc = bpfam_fs_make(&d->fs, parent, name, mode, rdev, target, ctx->uid,
+			   gid, &in, &err);
 	if (rc) {
 		reply_errno(req, d, rc, &err);
 		return;
@@ -319,21 +324,96 @@ static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name,
 	reply_entry(req, d, in, fi);
 }
 
+/* Files, FIFOs, sockets and devices: the special ones are metadata only
+ * (the kernel serves FIFOs and devices itself; bpfam keeps no data). */
 static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		     mode_t mode, dev_t rdev)
 {
-	(void)rdev;
-	if (!S_ISREG(mode)) {
-		fuse_reply_err(req, EPERM);
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+	case S_IFIFO:
+	case S_IFSOCK:
+	case S_IFCHR:
+	case S_IFBLK:
+		make_node(req, parent, name, mode, rdev, NULL, NULL);
 		return;
 	}
-	make_node(req, parent, name, mode, NULL);
+	fuse_reply_err(req, EINVAL);
 }
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		     mode_t mode)
 {
-	make_node(req, parent, name, S_IFDIR | (mode & 07777), NULL);
+	make_node(req, parent, name, S_IFDIR | (mode & 07777), 0, NULL, NULL);
+}
+
+static void op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
+		       const char *name)
+{
+	make_node(req, parent, name, S_IFLNK | 0777, 0, target, NULL);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct bpfamd *d = bpfamd_of(req);
+	const struct bpfam_inode *in;
+	char *target;
+
+	pthread_mutex_lock(&d->lock);
+	in = bpfam_fs_inode(&d->fs, ino);
+	if (!in || !S_ISLNK(in->mode) || !in->target) {
+		reply_errno(req, d, in ? -EINVAL : -ENOENT, NULL);
+		return;
+	}
+	target = strdup(in->target);
+	pthread_mutex_unlock(&d->lock);
+	if (!target) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	fuse_reply_readlink(req, target);
+	free(target);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		    const char *newname)
+{
+	struct bpfamd *d = bpfamd_of(req);
+	struct bpfam_err err = {0};
+	struct bpfam_inode *in;
+	int rc;
+
+	pthread_mutex_lock(&d->lock);
+	rc = bpfamd_may_change(d);
+	if (!rc)
+		rc = bpfam_fs_link(&d->fs, ino, newparent, newname, &err);
+	in = rc ? NULL : bpfam_fs_inode(&d->fs, ino);
+	if (!in) {
+		reply_errno(req, d, rc ? rc : -ENOENT, &err);
+		return;
+	}
+	reply_entry(req, d, in, NULL);
+}
+
+/* The kernel moved its dentries itself: nothing to tell it. */
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      fuse_ino_t newparent, const char *newname,
+		      unsigned int flags)
+{
+	struct bpfamd *d = bpfamd_of(req);
+	struct bpfam_err err = {0};
+	struct bpfam_inode *victim;
+	int rc;
+
+	pthread_mutex_lock(&d->lock);
+	victim = bpfam_fs_lookup(&d->fs, newparent, newname);
+	rc = bpfamd_may_change(d);
+	if (!rc)
+		rc = bpfam_fs_rename(&d->fs, parent, name, newparent, newname,
+				     flags, &err);
+	if (!rc && victim && victim->del_seq)
+		bpfamd_node_unlinked(d, victim);
+	reply_errno(req, d, rc, &err);
 }
 
 /* unlink and rmdir: the name goes now, the space when every host lets go. */
@@ -350,7 +430,8 @@ static void remove_node(fuse_req_t req, fuse_ino_t parent, const char *name,
 	rc = bpfamd_may_change(d);
 	if (!rc)
 		rc = bpfam_fs_delete(&d->fs, parent, name, dir, &err);
-	if (!rc)
+	/* Its last name: unless the kernel still uses it, it is gone. */
+	if (!rc && in->del_seq)
 		bpfamd_node_unlinked(d, in);
 	reply_errno(req, d, rc, &err);
 }
@@ -378,7 +459,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode, struct fuse_file_info *fi)
 {
 	set_open_flags(bpfamd_of(req), fi);
-	make_node(req, parent, name, S_IFREG | (mode & 07777), fi);
+	make_node(req, parent, name, S_IFREG | (mode & 07777), 0, NULL, fi);
 }
 
 /* O_TRUNC comes here (libfuse asks for FUSE_CAP_ATOMIC_O_TRUNC): truncating
@@ -445,9 +526,10 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
 }
 
 /*
- * Offsets: "." is 0, ".." 1, and a child's is its inode number + 1 (at
- * least 3): children are kept in inode order, so an offset stays valid
- * while entries come and go around it.
+ * Offsets: "." is 0, ".." 1, and a name's is the sequence number of the
+ * record that gave it + 2 (at least 3): names are kept in that order, so
+ * an offset stays valid while entries come and go around it (a renamed
+ * name is a new one, at the end).
  */
 static size_t add_entry(fuse_req_t req, char *buf, size_t size,
 			const char *name, const struct bpfam_inode *in,
@@ -463,6 +545,7 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct bpfamd *d = bpfamd_of(req);
 	const struct bpfam_inode *dir, *in;
+	const struct bpfam_dentry *de;
 	size_t used = 0, len;
 	uint32_t i;
 	char *buf;
@@ -492,10 +575,11 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			goto full;
 		used += len;
 	}
-	for (i = bpfam_dir_seek(dir, off); i < dir->nchildren; i++) {
-		in = dir->children[i];
-		len = add_entry(req, buf + used, size - used, in->name, in,
-				(off_t)in->ino + 1);
+	for (i = bpfam_dir_seek(dir, (uint64_t)off - 1); i < dir->nchildren;
+	     i++) {
+		de = dir->children[i];
+		len = add_entry(req, buf + used, size - used, de->name,
+				de->inode, (off_t)(de->seq + 2));
 		if (len > size - used)
 			break;
 		used += len;
@@ -581,6 +665,10 @@ const struct fuse_lowlevel_ops bpfamd_ops = {
 	.mkdir = op_mkdir,
 	.unlink = op_unlink,
 	.rmdir = op_rmdir,
+	.symlink = op_symlink,
+	.readlink = op_readlink,
+	.rename = op_rename,
+	.link = op_link,
 	.create = op_create,
 	.open = op_open,
 	.read = bpfamd_read,

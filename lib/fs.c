@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <endian.h>
 #include <errno.h>
+#include <linux/fs.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,53 +31,54 @@ static uint64_t hash_name(uint64_t parent, const char *name)
 	return h;
 }
 
-static void hash_insert(struct bpfam_fs *fs, struct bpfam_inode *in)
+static void hash_insert_ino(struct bpfam_fs *fs, struct bpfam_inode *in)
 {
 	uint64_t b = hash_ino(in->ino) & (fs->buckets - 1);
 
 	in->ino_next = fs->by_ino[b];
 	fs->by_ino[b] = in;
-	/* The root has no name; an unlinked inode has lost its own. */
-	if (in->ino == BPFAM_ROOT_INO || in->del_seq)
-		return;
-	b = hash_name(in->parent, in->name) & (fs->buckets - 1);
-	in->name_next = fs->by_name[b];
-	fs->by_name[b] = in;
 }
 
-/* Take @in off the chain that starts at *@head, linked through @next_off. */
-static void unchain(struct bpfam_inode **head, struct bpfam_inode *in,
-		    size_t next_off)
+static void hash_insert_name(struct bpfam_fs *fs, struct bpfam_dentry *de)
 {
-	struct bpfam_inode **pp;
+	uint64_t b = hash_name(de->parent, de->name) & (fs->buckets - 1);
 
-	for (pp = head; *pp; pp = (void *)((char *)*pp + next_off)) {
-		if (*pp == in) {
-			*pp = *(struct bpfam_inode **)((char *)in + next_off);
+	de->hash_next = fs->by_name[b];
+	fs->by_name[b] = de;
+}
+
+static void unhash_name(struct bpfam_fs *fs, struct bpfam_dentry *de)
+{
+	uint64_t b = hash_name(de->parent, de->name) & (fs->buckets - 1);
+	struct bpfam_dentry **pp;
+
+	for (pp = &fs->by_name[b]; *pp; pp = &(*pp)->hash_next) {
+		if (*pp == de) {
+			*pp = de->hash_next;
 			return;
 		}
 	}
 }
 
-static void unhash_name(struct bpfam_fs *fs, struct bpfam_inode *in)
-{
-	uint64_t b = hash_name(in->parent, in->name) & (fs->buckets - 1);
-
-	unchain(&fs->by_name[b], in, offsetof(struct bpfam_inode, name_next));
-}
-
 static void unhash_ino(struct bpfam_fs *fs, struct bpfam_inode *in)
 {
 	uint64_t b = hash_ino(in->ino) & (fs->buckets - 1);
+	struct bpfam_inode **pp;
 
-	unchain(&fs->by_ino[b], in, offsetof(struct bpfam_inode, ino_next));
+	for (pp = &fs->by_ino[b]; *pp; pp = &(*pp)->ino_next) {
+		if (*pp == in) {
+			*pp = in->ino_next;
+			return;
+		}
+	}
 }
 
 static int grow_tables(struct bpfam_fs *fs)
 {
-	struct bpfam_inode **old = fs->by_ino, **old_names = fs->by_name;
+	struct bpfam_inode **old = fs->by_ino, *in, *next;
+	struct bpfam_dentry **old_names = fs->by_name;
 	uint64_t i, n = fs->buckets;
-	struct bpfam_inode *in, *next;
+	uint32_t c;
 
 	fs->by_ino = calloc(n * 2, sizeof(*fs->by_ino));
 	fs->by_name = calloc(n * 2, sizeof(*fs->by_name));
@@ -88,15 +90,26 @@ static int grow_tables(struct bpfam_fs *fs)
 		return -ENOMEM;
 	}
 	fs->buckets = n * 2;
+	/* Every name is a child of a linked directory. */
 	for (i = 0; i < n; i++) {
 		for (in = old[i]; in; in = next) {
 			next = in->ino_next;
-			hash_insert(fs, in);
+			hash_insert_ino(fs, in);
+			for (c = 0; c < in->nchildren; c++)
+				hash_insert_name(fs, in->children[c]);
 		}
 	}
 	free(old);
 	free(old_names);
 	return 0;
+}
+
+/* Room in the tables for one more inode and one more name. */
+static int reserve_tables(struct bpfam_fs *fs)
+{
+	if (fs->ninodes < fs->buckets && fs->ndentries < fs->buckets)
+		return 0;
+	return grow_tables(fs);
 }
 
 struct bpfam_inode *bpfam_fs_inode(const struct bpfam_fs *fs, uint64_t ino)
@@ -110,44 +123,64 @@ struct bpfam_inode *bpfam_fs_inode(const struct bpfam_fs *fs, uint64_t ino)
 	return NULL;
 }
 
-struct bpfam_inode *bpfam_fs_lookup(const struct bpfam_fs *fs, uint64_t parent,
-				    const char *name)
+struct bpfam_dentry *bpfam_fs_dentry(const struct bpfam_fs *fs,
+				     uint64_t parent, const char *name)
 {
-	struct bpfam_inode *in;
+	struct bpfam_dentry *de;
 
-	for (in = fs->by_name[hash_name(parent, name) & (fs->buckets - 1)]; in;
-	     in = in->name_next)
-		if (in->parent == parent && !strcmp(in->name, name))
-			return in;
+	for (de = fs->by_name[hash_name(parent, name) & (fs->buckets - 1)]; de;
+	     de = de->hash_next)
+		if (de->parent == parent && !strcmp(de->name, name))
+			return de;
 	return NULL;
 }
 
-static int add_child(struct bpfam_inode *dir, struct bpfam_inode *in)
+struct bpfam_inode *bpfam_fs_lookup(const struct bpfam_fs *fs, uint64_t parent,
+				    const char *name)
 {
-	struct bpfam_inode **c;
+	struct bpfam_dentry *de = bpfam_fs_dentry(fs, parent, name);
+
+	return de ? de->inode : NULL;
+}
+
+static struct bpfam_dentry *new_dentry(const char *name, uint64_t seq)
+{
+	size_t len = strlen(name);
+	struct bpfam_dentry *de = calloc(1, sizeof(*de) + len + 1);
+
+	if (!de)
+		return NULL;
+	de->seq = seq;
+	memcpy(de->name, name, len + 1);
+	return de;
+}
+
+/* Room in @dir's children for one more. */
+static int reserve_child(struct bpfam_inode *dir)
+{
+	struct bpfam_dentry **c;
 	uint32_t cap;
 
-	if (dir->nchildren == dir->children_cap) {
-		cap = dir->children_cap ? dir->children_cap * 2 : 8;
-		c = realloc(dir->children, cap * sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-		dir->children = c;
-		dir->children_cap = cap;
-	}
-	/* Appending keeps them in inode order: a new inode takes the next
-	 * number (play_mknod), and bpfam_dir_seek() relies on the order. */
-	dir->children[dir->nchildren++] = in;
+	if (dir->nchildren < dir->children_cap)
+		return 0;
+	if (dir->children_cap > UINT32_MAX / 2)
+		return -ENOMEM;
+	cap = dir->children_cap ? dir->children_cap * 2 : 8;
+	c = realloc(dir->children, cap * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	dir->children = c;
+	dir->children_cap = cap;
 	return 0;
 }
 
-uint32_t bpfam_dir_seek(const struct bpfam_inode *dir, uint64_t ino)
+uint32_t bpfam_dir_seek(const struct bpfam_inode *dir, uint64_t seq)
 {
 	uint32_t lo = 0, hi = dir->nchildren, mid;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (dir->children[mid]->ino < ino)
+		if (dir->children[mid]->seq < seq)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -155,49 +188,128 @@ uint32_t bpfam_dir_seek(const struct bpfam_inode *dir, uint64_t ino)
 	return lo;
 }
 
-static void remove_child(struct bpfam_inode *dir, struct bpfam_inode *in)
+static void remove_child(struct bpfam_inode *dir, struct bpfam_dentry *de)
 {
-	uint32_t i = bpfam_dir_seek(dir, in->ino);
+	uint32_t i = bpfam_dir_seek(dir, de->seq);
 
-	if (i == dir->nchildren || dir->children[i] != in)
+	if (i == dir->nchildren || dir->children[i] != de)
 		return;
 	memmove(&dir->children[i], &dir->children[i + 1],
 		(dir->nchildren - i - 1) * sizeof(*dir->children));
 	dir->nchildren--;
 }
 
+/* @de becomes one of @in's names, the one messages use. */
+static void alias_add(struct bpfam_inode *in, struct bpfam_dentry *de)
+{
+	de->inode = in;
+	de->alias_next = in->names;
+	in->names = de;
+	in->name = de->name;
+	in->parent = de->parent;
+}
+
+/* @de is no longer one of @in's names; the name and parent of the last
+ * stay (an unlinked inode keeps them). */
+static void alias_del(struct bpfam_inode *in, struct bpfam_dentry *de)
+{
+	struct bpfam_dentry **pp;
+
+	for (pp = &in->names; *pp; pp = &(*pp)->alias_next) {
+		if (*pp == de) {
+			*pp = de->alias_next;
+			break;
+		}
+	}
+	de->alias_next = NULL;
+	if (in->names) {
+		in->name = in->names->name;
+		in->parent = in->names->parent;
+	}
+}
+
+/*
+ * @in takes the name @de in @dir, the record @de->seq being the latest:
+ * it goes at the end of the children, room for which the caller reserved
+ * (reserve_child(), reserve_tables()).
+ */
+static void name_add(struct bpfam_fs *fs, struct bpfam_inode *dir,
+		     struct bpfam_dentry *de, struct bpfam_inode *in)
+{
+	de->parent = dir->ino;
+	hash_insert_name(fs, de);
+	dir->children[dir->nchildren++] = de;
+	fs->ndentries++;
+	alias_add(in, de);
+	if (S_ISDIR(in->mode))
+		dir->nlink++;
+	else
+		in->nlink++;
+}
+
+/*
+ * The name @de goes.  True when it was its inode's last: @de is then kept
+ * as the inode's `gone` (its name for messages), else freed.
+ */
+static bool name_del(struct bpfam_fs *fs, struct bpfam_dentry *de)
+{
+	struct bpfam_inode *dir = bpfam_fs_inode(fs, de->parent);
+	struct bpfam_inode *in = de->inode;
+
+	unhash_name(fs, de);
+	if (dir) {
+		remove_child(dir, de);
+		if (S_ISDIR(in->mode))
+			dir->nlink--;
+	}
+	fs->ndentries--;
+	alias_del(in, de);
+	if (!S_ISDIR(in->mode))
+		in->nlink--;
+	if (in->names) {
+		free(de);
+		return false;
+	}
+	free(in->gone);
+	in->gone = de;
+	return true;
+}
+
 static void free_inode(struct bpfam_inode *in)
 {
-	free(in->name);
+	free(in->gone);
+	free(in->target);
 	free(in->fmap);
 	free(in->children);
 	free(in);
 }
 
-static struct bpfam_inode *new_inode(uint64_t ino, const char *name)
+static struct bpfam_inode *new_inode(uint64_t ino)
 {
 	struct bpfam_inode *in = calloc(1, sizeof(*in));
 
 	if (!in)
 		return NULL;
 	in->ino = ino;
-	in->name = strdup(name);
-	if (!in->name) {
-		free(in);
-		return NULL;
-	}
+	in->name = (char *)"";
 	return in;
 }
 
-/* Link a new inode into the tables and its parent; frees it on failure. */
+/*
+ * Link a new inode into the tables and, named @de, into @dir (the root:
+ * neither); frees both on failure.
+ */
 static int attach(struct bpfam_fs *fs, struct bpfam_inode *in,
-		  struct bpfam_inode *dir)
+		  struct bpfam_inode *dir, struct bpfam_dentry *de)
 {
-	if (fs->ninodes >= fs->buckets && grow_tables(fs))
-		goto nomem;
-	if (dir && add_child(dir, in))
-		goto nomem;
-	hash_insert(fs, in);
+	if (reserve_tables(fs) || (dir && reserve_child(dir))) {
+		free(de);
+		free_inode(in);
+		return -ENOMEM;
+	}
+	hash_insert_ino(fs, in);
+	if (dir)
+		name_add(fs, dir, de, in);
 	fs->ninodes++;
 	if (S_ISDIR(in->mode))
 		fs->ndirs++;
@@ -206,21 +318,20 @@ static int attach(struct bpfam_fs *fs, struct bpfam_inode *in,
 	if (in->ino > fs->max_ino)
 		fs->max_ino = in->ino;
 	return 0;
-nomem:
-	free_inode(in);
-	return -ENOMEM;
 }
 
 static int make_root(struct bpfam_fs *fs)
 {
-	struct bpfam_inode *root = new_inode(BPFAM_ROOT_INO, "");
+	struct bpfam_inode *root = new_inode(BPFAM_ROOT_INO);
 
 	if (!root)
 		return -ENOMEM;
 	root->parent = BPFAM_ROOT_INO;
 	root->mode = S_IFDIR | 0755;
+	root->nlink = 2;
 	root->mtime_ns = fs->sb.ctime * 1000000000ULL;
-	return attach(fs, root, NULL);
+	root->ctime_ns = root->atime_ns = root->mtime_ns;
+	return attach(fs, root, NULL, NULL);
 }
 
 int bpfam_fs_init(struct bpfam_fs *fs, const char *path,
@@ -321,10 +432,13 @@ void bpfam_fs_close(struct bpfam_fs *fs)
 {
 	struct bpfam_inode *in, *next;
 	uint64_t i;
+	uint32_t c;
 
 	for (i = 0; fs->by_ino && i < fs->buckets; i++) {
 		for (in = fs->by_ino[i]; in; in = next) {
 			next = in->ino_next;
+			for (c = 0; c < in->nchildren; c++)
+				free(in->children[c]);
 			free_inode(in);
 		}
 	}
@@ -334,7 +448,8 @@ void bpfam_fs_close(struct bpfam_fs *fs)
 	for (i = 0; i < fs->ntails; i++)
 		free(fs->tails[i].ext);
 	free(fs->tails);
-	fs->by_ino = fs->by_name = NULL;
+	fs->by_ino = NULL;
+	fs->by_name = NULL;
 	fs->orphans = NULL;
 	fs->tails = NULL;
 	fs->ntails = 0;
@@ -431,34 +546,71 @@ uint64_t bpfam_fs_bytes_free(const struct bpfam_fs *fs)
 		  fs->dev.path, (unsigned long long)(r)->seq,              \
 		  bpfam_record_type_name((r)->type), ##__VA_ARGS__)
 
+/* A name-changing record's time: the directory's mtime and ctime. */
+static void dir_changed(struct bpfam_inode *dir, uint64_t time_ns)
+{
+	dir->mtime_ns = time_ns;
+	dir->ctime_ns = time_ns;
+}
+
+/* The directory in which @r gives the free name @name, or NULL (@err). */
+static struct bpfam_inode *free_name(struct bpfam_fs *fs,
+				     const struct bpfam_record *r,
+				     uint64_t parent, const char *name,
+				     struct bpfam_err *err)
+{
+	struct bpfam_inode *dir = bpfam_fs_inode(fs, parent);
+
+	if (!dir || !S_ISDIR(dir->mode) || dir->del_seq) {
+		BAD(r, "parent %llu of '%s' is not a directory",
+		    (unsigned long long)parent, name);
+		return NULL;
+	}
+	if (bpfam_fs_dentry(fs, parent, name)) {
+		BAD(r, "'%s' already exists in directory %llu", name,
+		    (unsigned long long)parent);
+		return NULL;
+	}
+	return dir;
+}
+
 static int play_mknod(struct bpfam_fs *fs, const struct bpfam_record *r,
 		      struct bpfam_err *err)
 {
 	struct bpfam_inode *dir, *in;
+	struct bpfam_dentry *de;
 
 	/* Dense numbers: readers (bpfamd's node table) index by them. */
 	if (r->mknod.ino != fs->max_ino + 1)
 		return BAD(r, "inode %llu is not the next inode number (%llu)",
 			   (unsigned long long)r->mknod.ino,
 			   (unsigned long long)fs->max_ino + 1);
-	dir = bpfam_fs_inode(fs, r->mknod.parent);
-	if (!dir || !S_ISDIR(dir->mode) || dir->del_seq)
-		return BAD(r, "parent %llu of '%s' is not a directory",
-			   (unsigned long long)r->mknod.parent, r->mknod.name);
-	if (bpfam_fs_lookup(fs, r->mknod.parent, r->mknod.name))
-		return BAD(r, "'%s' already exists in directory %llu",
-			   r->mknod.name, (unsigned long long)r->mknod.parent);
-	in = new_inode(r->mknod.ino, r->mknod.name);
-	if (!in)
+	dir = free_name(fs, r, r->mknod.parent, r->mknod.name, err);
+	if (!dir)
+		return -EBADMSG;
+	in = new_inode(r->mknod.ino);
+	de = new_dentry(r->mknod.name, r->seq);
+	if (in && r->mknod.target_len)
+		in->target = strdup(r->mknod.target);
+	if (!in || !de || (r->mknod.target_len && !in->target)) {
+		free(de);
+		if (in)
+			free_inode(in);
 		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
+	}
 	in->gen = r->seq;
-	in->parent = r->mknod.parent;
 	in->mode = r->mknod.mode;
 	in->uid = r->mknod.uid;
 	in->gid = r->mknod.gid;
+	in->rdev = r->mknod.rdev;
 	in->mtime_ns = r->mknod.mtime_ns;
-	if (attach(fs, in, dir))
+	in->atime_ns = r->mknod.mtime_ns;
+	in->ctime_ns = r->mknod.mtime_ns;
+	if (S_ISDIR(in->mode))
+		in->nlink = 2;
+	if (attach(fs, in, dir, de))
 		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
+	dir_changed(dir, r->mknod.mtime_ns);
 	return 0;
 }
 
@@ -669,28 +821,55 @@ static int play_setattr(struct bpfam_fs *fs, const struct bpfam_record *r,
 	return 0;
 }
 
-static int add_orphan(struct bpfam_fs *fs, struct bpfam_inode *in)
+/* Room in the orphans for one more. */
+static int reserve_orphan(struct bpfam_fs *fs)
 {
 	struct bpfam_inode **o;
 	uint64_t cap;
 
-	if (fs->norphans == fs->orphans_cap) {
-		cap = fs->orphans_cap ? fs->orphans_cap * 2 : 64;
-		o = realloc(fs->orphans, cap * sizeof(*o));
-		if (!o)
-			return -ENOMEM;
-		fs->orphans = o;
-		fs->orphans_cap = cap;
-	}
-	fs->orphans[fs->norphans++] = in;
+	if (fs->norphans < fs->orphans_cap)
+		return 0;
+	cap = fs->orphans_cap ? fs->orphans_cap * 2 : 64;
+	o = realloc(fs->orphans, cap * sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	fs->orphans = o;
+	fs->orphans_cap = cap;
 	return 0;
 }
 
+/* Whether taking @de away unlinks its inode: its last name. */
+static bool last_name(const struct bpfam_dentry *de)
+{
+	return !de->inode->names->alias_next;
+}
+
+/*
+ * The name @de goes by record @seq; an inode that had no other becomes an
+ * orphan, its space waiting for the reclaim gate (room in the orphans
+ * reserved when last_name()).
+ */
+static void unname(struct bpfam_fs *fs, struct bpfam_dentry *de, uint64_t seq)
+{
+	struct bpfam_inode *in = de->inode;
+
+	if (!name_del(fs, de))
+		return;
+	fs->orphans[fs->norphans++] = in;
+	in->del_seq = seq;
+	in->nlink = 0;
+	fs->pending_bytes += bpfam_alloc_fmap_bytes(in->fmap);
+	if (S_ISDIR(in->mode))
+		fs->ndirs--;
+	else
+		fs->nfiles--;
+}
+
+/* DELETE, of logs before UNLINK: the inode's only name goes. */
 static int play_delete(struct bpfam_fs *fs, const struct bpfam_record *r,
 		       struct bpfam_err *err)
 {
 	struct bpfam_inode *in = bpfam_fs_inode(fs, r->del.ino);
-	struct bpfam_inode *dir;
 
 	if (!in || in->del_seq || in->ino == BPFAM_ROOT_INO)
 		return BAD(r, "inode %llu is not a linked file or directory",
@@ -700,21 +879,202 @@ static int play_delete(struct bpfam_fs *fs, const struct bpfam_record *r,
 			   (unsigned long long)in->ino, in->name,
 			   (unsigned long long)in->parent,
 			   (unsigned long long)r->del.parent);
+	if (in->names->alias_next)
+		return BAD(r, "inode %llu ('%s') has %u names: a delete is for a file's only one",
+			   (unsigned long long)in->ino, in->name, in->nlink);
 	if (S_ISDIR(in->mode) && in->nchildren)
 		return BAD(r, "directory %llu ('%s') is not empty",
 			   (unsigned long long)in->ino, in->name);
-	if (add_orphan(fs, in))
+	if (reserve_orphan(fs))
 		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
-	dir = bpfam_fs_inode(fs, in->parent);
-	if (dir)
-		remove_child(dir, in);
-	unhash_name(fs, in);
-	in->del_seq = r->seq;
-	fs->pending_bytes += bpfam_alloc_fmap_bytes(in->fmap);
+	unname(fs, in->names, r->seq);
+	return 0;
+}
+
+static int play_unlink(struct bpfam_fs *fs, const struct bpfam_record *r,
+		       struct bpfam_err *err)
+{
+	struct bpfam_dentry *de = bpfam_fs_dentry(fs, r->link.parent,
+						  r->link.name);
+	struct bpfam_inode *in, *dir;
+
+	if (!de || de->inode->ino != r->link.ino)
+		return BAD(r, "'%s' in directory %llu is not inode %llu",
+			   r->link.name, (unsigned long long)r->link.parent,
+			   (unsigned long long)r->link.ino);
+	in = de->inode;
+	if (S_ISDIR(in->mode) && in->nchildren)
+		return BAD(r, "directory %llu ('%s') is not empty",
+			   (unsigned long long)in->ino, in->name);
+	if (last_name(de) && reserve_orphan(fs))
+		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
+	dir = bpfam_fs_inode(fs, r->link.parent);
+	unname(fs, de, r->seq);
+	dir_changed(dir, r->link.time_ns);
+	in->ctime_ns = r->link.time_ns;
+	return 0;
+}
+
+static int play_link(struct bpfam_fs *fs, const struct bpfam_record *r,
+		     struct bpfam_err *err)
+{
+	struct bpfam_inode *in = bpfam_fs_inode(fs, r->link.ino), *dir;
+	struct bpfam_dentry *de;
+
+	if (!in || in->del_seq)
+		return BAD(r, "inode %llu is not a linked file",
+			   (unsigned long long)r->link.ino);
 	if (S_ISDIR(in->mode))
-		fs->ndirs--;
-	else
-		fs->nfiles--;
+		return BAD(r, "inode %llu ('%s') is a directory",
+			   (unsigned long long)in->ino, in->name);
+	if (in->nlink >= BPFAM_LINK_MAX)
+		return BAD(r, "inode %llu ('%s') has %u names, the most a file may have",
+			   (unsigned long long)in->ino, in->name, in->nlink);
+	dir = free_name(fs, r, r->link.parent, r->link.name, err);
+	if (!dir)
+		return -EBADMSG;
+	de = new_dentry(r->link.name, r->seq);
+	if (!de || reserve_tables(fs) || reserve_child(dir)) {
+		free(de);
+		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
+	}
+	name_add(fs, dir, de, in);
+	dir_changed(dir, r->link.time_ns);
+	in->ctime_ns = r->link.time_ns;
+	return 0;
+}
+
+/* Whether directory @ino is @top or below it. */
+static bool within(const struct bpfam_fs *fs, const struct bpfam_inode *top,
+		   uint64_t ino)
+{
+	const struct bpfam_inode *in = bpfam_fs_inode(fs, ino);
+	uint64_t steps;
+
+	/* Parents lead to the root (playing allows no cycle); bounded all
+	 * the same. */
+	for (steps = 0; in && steps <= fs->ninodes; steps++) {
+		if (in == top)
+			return true;
+		if (in->ino == BPFAM_ROOT_INO)
+			return false;
+		in = bpfam_fs_inode(fs, in->parent);
+	}
+	return false;
+}
+
+/* RENAME_EXCHANGE: the names @a and @b stay where they are (and keep their
+ * readdir places); their inodes swap. */
+static void swap_names(struct bpfam_fs *fs, struct bpfam_dentry *a,
+		       struct bpfam_dentry *b)
+{
+	struct bpfam_inode *x = a->inode, *y = b->inode;
+	struct bpfam_inode *adir = bpfam_fs_inode(fs, a->parent);
+	struct bpfam_inode *bdir = bpfam_fs_inode(fs, b->parent);
+
+	alias_del(x, a);
+	alias_del(y, b);
+	alias_add(y, a);
+	alias_add(x, b);
+	if (adir == bdir)
+		return;
+	if (S_ISDIR(x->mode)) {
+		adir->nlink--;
+		bdir->nlink++;
+	}
+	if (S_ISDIR(y->mode)) {
+		bdir->nlink--;
+		adir->nlink++;
+	}
+}
+
+static const char *type_word(uint32_t mode)
+{
+	return S_ISDIR(mode) ? "directory" : "file";
+}
+
+/* Everything a rename needs of the namespace, before anything changes. */
+static int check_rename(struct bpfam_fs *fs, const struct bpfam_record *r,
+			const struct bpfam_dentry *src,
+			const struct bpfam_dentry *dst, struct bpfam_err *err)
+{
+	bool exchange = r->rename.flags & BPFAM_RENAME_EXCHANGE;
+	const struct bpfam_inode *in, *victim;
+
+	if (!src || src->inode->ino != r->rename.ino)
+		return BAD(r, "'%s' in directory %llu is not inode %llu",
+			   r->rename.src_name,
+			   (unsigned long long)r->rename.src_parent,
+			   (unsigned long long)r->rename.ino);
+	if (dst ? dst->inode->ino != r->rename.victim : r->rename.victim != 0)
+		return BAD(r, "'%s' in directory %llu is inode %llu, not %llu",
+			   r->rename.dst_name,
+			   (unsigned long long)r->rename.dst_parent,
+			   (unsigned long long)(dst ? dst->inode->ino : 0),
+			   (unsigned long long)r->rename.victim);
+	in = src->inode;
+	victim = dst ? dst->inode : NULL;
+	if (victim == in) /* the decoder refuses it; never trust that here */
+		return BAD(r, "'%s' over itself", r->rename.src_name);
+	if (S_ISDIR(in->mode) && within(fs, in, r->rename.dst_parent))
+		return BAD(r, "moves directory %llu ('%s') into itself",
+			   (unsigned long long)in->ino, in->name);
+	if (exchange && S_ISDIR(victim->mode) &&
+	    within(fs, victim, r->rename.src_parent))
+		return BAD(r, "moves directory %llu ('%s') into itself",
+			   (unsigned long long)victim->ino, victim->name);
+	if (exchange || !victim)
+		return 0;
+	if (S_ISDIR(in->mode) != S_ISDIR(victim->mode))
+		return BAD(r, "replaces %s %llu ('%s') with a %s",
+			   type_word(victim->mode),
+			   (unsigned long long)victim->ino, victim->name,
+			   type_word(in->mode));
+	if (S_ISDIR(victim->mode) && victim->nchildren)
+		return BAD(r, "directory %llu ('%s') it replaces is not empty",
+			   (unsigned long long)victim->ino, victim->name);
+	return 0;
+}
+
+static int play_rename(struct bpfam_fs *fs, const struct bpfam_record *r,
+		       struct bpfam_err *err)
+{
+	struct bpfam_dentry *src, *dst, *de;
+	struct bpfam_inode *in, *victim, *sdir, *ddir;
+	uint64_t t = r->rename.time_ns;
+	int rc;
+
+	src = bpfam_fs_dentry(fs, r->rename.src_parent, r->rename.src_name);
+	dst = bpfam_fs_dentry(fs, r->rename.dst_parent, r->rename.dst_name);
+	rc = check_rename(fs, r, src, dst, err);
+	if (rc)
+		return rc;
+	in = src->inode;
+	victim = dst ? dst->inode : NULL;
+	/* Names are only in linked directories. */
+	sdir = bpfam_fs_inode(fs, r->rename.src_parent);
+	ddir = bpfam_fs_inode(fs, r->rename.dst_parent);
+	if (r->rename.flags & BPFAM_RENAME_EXCHANGE) {
+		swap_names(fs, src, dst);
+	} else {
+		de = new_dentry(r->rename.dst_name, r->seq);
+		if (!de || reserve_tables(fs) || reserve_child(ddir) ||
+		    (dst && last_name(dst) && reserve_orphan(fs))) {
+			free(de);
+			return bpfam_err(err, ENOMEM, "%s: out of memory",
+					 fs->dev.path);
+		}
+		if (dst)
+			unname(fs, dst, r->seq);
+		/* The new name first: the inode is never without one. */
+		name_add(fs, ddir, de, in);
+		name_del(fs, src);
+	}
+	dir_changed(sdir, t);
+	dir_changed(ddir, t);
+	in->ctime_ns = t;
+	if (victim)
+		victim->ctime_ns = t;
 	return 0;
 }
 
@@ -806,6 +1166,12 @@ int bpfam_fs_play(struct bpfam_fs *fs, const struct bpfam_record *r,
 		return play_delete(fs, r, err);
 	case BPFAM_REC_RECLAIM:
 		return play_reclaim(fs, r, err);
+	case BPFAM_REC_RENAME:
+		return play_rename(fs, r, err);
+	case BPFAM_REC_LINK:
+		return play_link(fs, r, err);
+	case BPFAM_REC_UNLINK:
+		return play_unlink(fs, r, err);
 	}
 	/* The rule for new types (bpfam/format.h): optional ones are skipped. */
 	if (r->flags & BPFAM_REC_F_OPTIONAL)
@@ -882,14 +1248,12 @@ static int commit(struct bpfam_fs *fs, struct bpfam_record *r,
 	return rc ? rc : played;
 }
 
-int bpfam_fs_mknod(struct bpfam_fs *fs, uint64_t parent, const char *name,
-		   uint32_t mode, uint32_t uid, uint32_t gid,
-		   struct bpfam_inode **out, struct bpfam_err *err)
+/* @parent is a linked directory, in which @name is a valid name. */
+static int check_dir_name(struct bpfam_fs *fs, uint64_t parent,
+			  const char *name, struct bpfam_err *err)
 {
-	struct bpfam_inode *dir = bpfam_fs_inode(fs, parent);
+	const struct bpfam_inode *dir = bpfam_fs_inode(fs, parent);
 	size_t len = strlen(name);
-	struct bpfam_record *r;
-	int rc;
 
 	if (!dir || dir->del_seq)
 		return bpfam_err(err, ENOENT, "directory inode %llu: no such inode",
@@ -903,11 +1267,54 @@ int bpfam_fs_mknod(struct bpfam_fs *fs, uint64_t parent, const char *name,
 				 BPFAM_NAME_MAX);
 	if (!bpfam_name_valid(name, len))
 		return bpfam_err(err, EINVAL, "'%s': invalid name", name);
-	if (!S_ISREG(mode) && !S_ISDIR(mode))
-		return bpfam_err(err, EINVAL,
-				 "'%s': only files and directories can be made",
-				 name);
-	if (bpfam_fs_lookup(fs, parent, name))
+	return 0;
+}
+
+/* The type, device number and target of a new inode. */
+static int check_make(const char *name, uint32_t mode, uint64_t rdev,
+		      const char *target, struct bpfam_err *err)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+	case S_IFDIR:
+	case S_IFIFO:
+	case S_IFSOCK:
+		return 0;
+	case S_IFCHR:
+	case S_IFBLK:
+		if (rdev > UINT32_MAX)
+			return bpfam_err(err, EINVAL,
+					 "'%s': device number 0x%llx does not fit 32 bits",
+					 name, (unsigned long long)rdev);
+		return 0;
+	case S_IFLNK:
+		if (!target || !*target)
+			return bpfam_err(err, ENOENT,
+					 "'%s': a symlink needs a target", name);
+		if (strlen(target) >= BPFAM_PATH_MAX)
+			return bpfam_err(err, ENAMETOOLONG,
+					 "'%s': symlink target longer than %u bytes",
+					 name, BPFAM_PATH_MAX - 1);
+		return 0;
+	}
+	return bpfam_err(err, EINVAL, "'%s': unknown file type in mode 0%o",
+			 name, mode);
+}
+
+int bpfam_fs_make(struct bpfam_fs *fs, uint64_t parent, const char *name,
+		  uint32_t mode, uint64_t rdev, const char *target,
+		  uint32_t uid, uint32_t gid, struct bpfam_inode **out,
+		  struct bpfam_err *err)
+{
+	struct bpfam_record *r;
+	int rc;
+
+	rc = check_dir_name(fs, parent, name, err);
+	if (!rc)
+		rc = check_make(name, mode, rdev, target, err);
+	if (rc)
+		return rc;
+	if (bpfam_fs_dentry(fs, parent, name))
 		return bpfam_err(err, EEXIST, "'%s': already exists", name);
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -919,13 +1326,27 @@ int bpfam_fs_mknod(struct bpfam_fs *fs, uint64_t parent, const char *name,
 	r->mknod.uid = uid;
 	r->mknod.gid = gid;
 	r->mknod.mtime_ns = now_ns();
-	r->mknod.name_len = (uint32_t)len;
-	memcpy(r->mknod.name, name, len);
+	r->mknod.name_len = (uint32_t)strlen(name);
+	memcpy(r->mknod.name, name, r->mknod.name_len);
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		r->mknod.rdev = (uint32_t)rdev;
+	if (S_ISLNK(mode)) {
+		r->mknod.target_len = (uint32_t)strlen(target);
+		memcpy(r->mknod.target, target, r->mknod.target_len);
+	}
 	rc = commit(fs, r, err);
 	if (!rc && out)
 		*out = bpfam_fs_inode(fs, r->mknod.ino);
 	free(r);
 	return rc;
+}
+
+int bpfam_fs_mknod(struct bpfam_fs *fs, uint64_t parent, const char *name,
+		   uint32_t mode, uint32_t uid, uint32_t gid,
+		   struct bpfam_inode **out, struct bpfam_err *err)
+{
+	return bpfam_fs_make(fs, parent, name, mode, 0, NULL, uid, gid, out,
+			     err);
 }
 
 /*
@@ -1321,9 +1742,9 @@ int bpfam_fs_trim(struct bpfam_fs *fs, uint64_t ino, uint64_t keep,
 int bpfam_fs_delete(struct bpfam_fs *fs, uint64_t parent, const char *name,
 		    bool dir, struct bpfam_err *err)
 {
-	struct bpfam_record r = { .type = BPFAM_REC_DELETE };
 	struct bpfam_inode *d = bpfam_fs_inode(fs, parent), *in;
 	size_t len = strlen(name);
+	struct bpfam_record r;
 
 	if (!d || d->del_seq)
 		return bpfam_err(err, ENOENT, "directory inode %llu: no such inode",
@@ -1349,8 +1770,135 @@ int bpfam_fs_delete(struct bpfam_fs *fs, uint64_t parent, const char *name,
 	if (in->nchildren)
 		return bpfam_err(err, ENOTEMPTY, "'%s': directory not empty",
 				 name);
-	r.del.ino = in->ino;
-	r.del.parent = parent;
+	memset(&r, 0, sizeof(r));
+	/* A filesystem without POSIX records has no hard links, so a
+	 * delete, which older hosts can play, says the same. */
+	if (!(fs->sb.incompat & BPFAM_INCOMPAT_POSIX)) {
+		r.type = BPFAM_REC_DELETE;
+		r.del.ino = in->ino;
+		r.del.parent = parent;
+		return commit(fs, &r, err);
+	}
+	r.type = BPFAM_REC_UNLINK;
+	r.link.ino = in->ino;
+	r.link.parent = parent;
+	r.link.time_ns = now_ns();
+	r.link.name_len = (uint32_t)len;
+	memcpy(r.link.name, name, len);
+	return commit(fs, &r, err);
+}
+
+int bpfam_fs_link(struct bpfam_fs *fs, uint64_t ino, uint64_t parent,
+		  const char *name, struct bpfam_err *err)
+{
+	struct bpfam_inode *in = bpfam_fs_inode(fs, ino);
+	struct bpfam_record r;
+	int rc;
+
+	if (!in || in->del_seq)
+		return bpfam_err(err, ENOENT, "inode %llu: no such inode",
+				 (unsigned long long)ino);
+	rc = check_dir_name(fs, parent, name, err);
+	if (rc)
+		return rc;
+	if (S_ISDIR(in->mode))
+		return bpfam_err(err, EPERM,
+				 "'%s': a directory has one name only",
+				 in->name);
+	if (bpfam_fs_dentry(fs, parent, name))
+		return bpfam_err(err, EEXIST, "'%s': already exists", name);
+	if (in->nlink >= BPFAM_LINK_MAX)
+		return bpfam_err(err, EMLINK, "'%s': %u names already",
+				 in->name, in->nlink);
+	memset(&r, 0, sizeof(r));
+	r.type = BPFAM_REC_LINK;
+	r.link.ino = ino;
+	r.link.parent = parent;
+	r.link.time_ns = now_ns();
+	r.link.name_len = (uint32_t)strlen(name);
+	memcpy(r.link.name, name, r.link.name_len);
+	return commit(fs, &r, err);
+}
+
+/* A name in a linked directory to rename from or to: -ENOENT, -ENOTDIR,
+ * -ENAMETOOLONG, -EINVAL ("." and ".." too). */
+static int rename_end(struct bpfam_fs *fs, uint64_t parent, const char *name,
+		      struct bpfam_dentry **de, struct bpfam_err *err)
+{
+	int rc = check_dir_name(fs, parent, name, err);
+
+	if (rc)
+		return rc;
+	*de = bpfam_fs_dentry(fs, parent, name);
+	return 0;
+}
+
+int bpfam_fs_rename(struct bpfam_fs *fs, uint64_t src_parent,
+		    const char *src_name, uint64_t dst_parent,
+		    const char *dst_name, unsigned int flags,
+		    struct bpfam_err *err)
+{
+	bool exchange = flags & RENAME_EXCHANGE;
+	struct bpfam_inode *in, *victim;
+	struct bpfam_dentry *src, *dst;
+	struct bpfam_record r;
+	int rc;
+
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE) ||
+	    (exchange && flags & RENAME_NOREPLACE))
+		return bpfam_err(err, EINVAL, "'%s': rename flags 0x%x",
+				 src_name, flags);
+	rc = rename_end(fs, src_parent, src_name, &src, err);
+	if (!rc)
+		rc = rename_end(fs, dst_parent, dst_name, &dst, err);
+	if (rc)
+		return rc;
+	if (!src)
+		return bpfam_err(err, ENOENT, "'%s': no such file or directory",
+				 src_name);
+	if (exchange && !dst)
+		return bpfam_err(err, ENOENT,
+				 "'%s': no such file or directory to exchange with",
+				 dst_name);
+	if (dst && flags & RENAME_NOREPLACE)
+		return bpfam_err(err, EEXIST, "'%s': already exists", dst_name);
+	in = src->inode;
+	victim = dst ? dst->inode : NULL;
+	/* POSIX: two names of one file (or one name twice) stay as they
+	 * are, and the rename succeeds. */
+	if (victim == in)
+		return 0;
+	if (S_ISDIR(in->mode) && within(fs, in, dst_parent))
+		return bpfam_err(err, EINVAL,
+				 "'%s': cannot move a directory into itself",
+				 src_name);
+	if (exchange && S_ISDIR(victim->mode) && within(fs, victim, src_parent))
+		return bpfam_err(err, EINVAL,
+				 "'%s': cannot move a directory into itself",
+				 dst_name);
+	if (victim && !exchange) {
+		if (S_ISDIR(in->mode) && !S_ISDIR(victim->mode))
+			return bpfam_err(err, ENOTDIR, "'%s': not a directory",
+					 dst_name);
+		if (!S_ISDIR(in->mode) && S_ISDIR(victim->mode))
+			return bpfam_err(err, EISDIR, "'%s': is a directory",
+					 dst_name);
+		if (victim->nchildren)
+			return bpfam_err(err, ENOTEMPTY,
+					 "'%s': directory not empty", dst_name);
+	}
+	memset(&r, 0, sizeof(r));
+	r.type = BPFAM_REC_RENAME;
+	r.rename.src_parent = src_parent;
+	r.rename.dst_parent = dst_parent;
+	r.rename.ino = in->ino;
+	r.rename.victim = victim ? victim->ino : 0;
+	r.rename.time_ns = now_ns();
+	r.rename.flags = exchange ? BPFAM_RENAME_EXCHANGE : 0;
+	r.rename.src_len = (uint32_t)strlen(src_name);
+	r.rename.dst_len = (uint32_t)strlen(dst_name);
+	memcpy(r.rename.src_name, src_name, r.rename.src_len);
+	memcpy(r.rename.dst_name, dst_name, r.rename.dst_len);
 	return commit(fs, &r, err);
 }
 

@@ -18,10 +18,28 @@
 #include "record.h"
 #include "sb.h"
 
+/*
+ * A name: @inode is called @name in directory @parent.  A file may have
+ * several (hard links); a directory has one, the root none.  Owned by the
+ * directory's children array while linked.
+ */
+struct bpfam_dentry {
+	uint64_t seq;      /* the record that gave the name: readdir order */
+	uint64_t parent;
+	struct bpfam_inode *inode;
+	struct bpfam_dentry *hash_next;  /* by (parent, name) */
+	struct bpfam_dentry *alias_next; /* the inode's other names */
+	char name[];       /* NUL-terminated */
+};
+
+/* Names one file may have (LINK records beyond it do not play). */
+#define BPFAM_LINK_MAX 65000U
+
 struct bpfam_inode {
 	uint64_t ino;
 	uint64_t gen;      /* sequence number of the record that made it */
-	uint64_t parent;   /* the root is its own parent */
+	uint64_t parent;   /* directories: their parent (".."), the root its
+			    * own; files: the directory of `name` */
 	uint32_t mode;
 	uint32_t uid;
 	uint32_t gid;
@@ -30,7 +48,11 @@ struct bpfam_inode {
 	uint64_t mtime_ns;
 	uint64_t ctime_ns;
 	uint64_t atime_ns;
-	char *name;        /* "" for the root */
+	/* One of its names, for messages ("" for the root); an unlinked
+	 * inode keeps its last.  Points into a dentry: do not free. */
+	char *name;
+	struct bpfam_dentry *names; /* its names, newest first */
+	struct bpfam_dentry *gone;  /* unlinked: its last name, kept */
 	char *target;      /* symlinks */
 	struct bpfam_xattrs *xattrs; /* user.* attributes, NULL: none */
 	uint64_t del_seq;  /* the delete record that unlinked it; 0: linked */
@@ -38,12 +60,13 @@ struct bpfam_inode {
 	/* Files: NULL until the size is set.  Only ext[0..nr) is allocated
 	 * (BPFAM_FMAP_BYTES): most files have one extent, not 256. */
 	struct bpfam_fmap *fmap;
-	struct bpfam_inode **children; /* directories, by inode number */
+	/* Directories: the names in it, in the order of the records that
+	 * gave them (dentry seq); bpfam_dir_seek() relies on the order. */
+	struct bpfam_dentry **children;
 	uint32_t nchildren;
 	uint32_t children_cap;
 	bool dirty;        /* size or times changed here, not yet logged */
-	struct bpfam_inode *ino_next;  /* hash chains */
-	struct bpfam_inode *name_next;
+	struct bpfam_inode *ino_next;  /* hash chain */
 };
 
 /*
@@ -64,9 +87,10 @@ struct bpfam_fs {
 	struct bpfam_log log;
 	struct bpfam_alloc alloc;
 	struct bpfam_inode **by_ino;
-	struct bpfam_inode **by_name;
+	struct bpfam_dentry **by_name;
 	uint64_t buckets;
 	uint64_t ninodes;  /* in the tables, unlinked ones included */
+	uint64_t ndentries; /* names */
 	uint64_t nfiles;   /* linked */
 	uint64_t ndirs;
 	uint64_t max_ino;
@@ -138,9 +162,11 @@ int bpfam_fs_refresh(struct bpfam_fs *fs, uint64_t *played,
 struct bpfam_inode *bpfam_fs_inode(const struct bpfam_fs *fs, uint64_t ino);
 struct bpfam_inode *bpfam_fs_lookup(const struct bpfam_fs *fs, uint64_t parent,
 				    const char *name);
+struct bpfam_dentry *bpfam_fs_dentry(const struct bpfam_fs *fs,
+				     uint64_t parent, const char *name);
 
-/* The first child of @dir whose inode number is at least @ino. */
-uint32_t bpfam_dir_seek(const struct bpfam_inode *dir, uint64_t ino);
+/* The first child of @dir whose dentry seq is at least @seq. */
+uint32_t bpfam_dir_seek(const struct bpfam_inode *dir, uint64_t seq);
 
 /*
  * This host holds @in (an open file, a mapping, a kernel reference): an
@@ -182,6 +208,37 @@ uint64_t bpfam_fs_bytes_free(const struct bpfam_fs *fs);
 int bpfam_fs_mknod(struct bpfam_fs *fs, uint64_t parent, const char *name,
 		   uint32_t mode, uint32_t uid, uint32_t gid,
 		   struct bpfam_inode **out, struct bpfam_err *err);
+
+/*
+ * bpfam_fs_mknod() of any type: @rdev is a character or block device's
+ * number (ignored for other types), @target a symlink's (1..4095 bytes,
+ * NUL-terminated; -ENAMETOOLONG beyond; NULL for other types).
+ */
+int bpfam_fs_make(struct bpfam_fs *fs, uint64_t parent, const char *name,
+		  uint32_t mode, uint64_t rdev, const char *target,
+		  uint32_t uid, uint32_t gid, struct bpfam_inode **out,
+		  struct bpfam_err *err);
+
+/*
+ * One more name for file @ino: @name in @parent.  -EPERM for a directory,
+ * -ENOENT (no such inode, or unlinked), -EEXIST, -ENOTDIR, -ENAMETOOLONG,
+ * -EINVAL, -EMLINK (BPFAM_LINK_MAX), -EROFS, -ENOSPC (log full).
+ */
+int bpfam_fs_link(struct bpfam_fs *fs, uint64_t ino, uint64_t parent,
+		  const char *name, struct bpfam_err *err);
+
+/*
+ * rename(2) with renameat2()'s RENAME_NOREPLACE and RENAME_EXCHANGE
+ * @flags: -ENOENT, -ENOTDIR, -EISDIR, -ENOTEMPTY, -EEXIST, -EINVAL (a
+ * directory into itself, bad flags or names), -ENAMETOOLONG, -EROFS,
+ * -ENOSPC (log full).  A name replaced loses its inode as by unlink.
+ * Renaming a name onto itself or onto another name of the same inode
+ * succeeds and logs nothing.
+ */
+int bpfam_fs_rename(struct bpfam_fs *fs, uint64_t src_parent,
+		    const char *src_name, uint64_t dst_parent,
+		    const char *dst_name, unsigned int flags,
+		    struct bpfam_err *err);
 
 /* Set a file's size once: allocate (simple when @strips is 0) and log it. */
 int bpfam_fs_set_size(struct bpfam_fs *fs, uint64_t ino, uint64_t size,
@@ -251,7 +308,8 @@ int bpfam_fs_trim(struct bpfam_fs *fs, uint64_t ino, uint64_t keep,
 
 /*
  * unlink (@dir false) or rmdir (@dir true) @name in @parent.  The name goes
- * at once; a file's space waits for the reclaim gate.  -ENOENT, -ENOTDIR,
+ * at once; a file that loses its last name becomes an orphan, whose space
+ * waits for the reclaim gate.  -ENOENT, -ENOTDIR,
  * -EISDIR, -ENOTEMPTY, -EINVAL, -ENAMETOOLONG, -EROFS, -ENOSPC (log full).
  */
 int bpfam_fs_delete(struct bpfam_fs *fs, uint64_t parent, const char *name,

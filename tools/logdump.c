@@ -45,6 +45,38 @@ static void text_mknod(const struct bpfam_record *r)
 	       (unsigned long long)r->mknod.parent, r->mknod.mode, r->mknod.uid,
 	       r->mknod.gid, (unsigned long long)r->mknod.mtime_ns);
 	print_name(r->mknod.name);
+	if (r->mknod.rdev)
+		printf(" rdev 0x%x", r->mknod.rdev);
+	if (r->mknod.target_len) {
+		printf(" target ");
+		print_name(r->mknod.target);
+	}
+}
+
+static void text_rename(const struct bpfam_record *r)
+{
+	printf(" ino %llu parent %llu name ", (unsigned long long)r->rename.ino,
+	       (unsigned long long)r->rename.src_parent);
+	print_name(r->rename.src_name);
+	printf(" to parent %llu name ",
+	       (unsigned long long)r->rename.dst_parent);
+	print_name(r->rename.dst_name);
+	if (r->rename.victim)
+		printf(" %s %llu",
+		       r->rename.flags & BPFAM_RENAME_EXCHANGE ? "exchange" :
+								 "replacing",
+		       (unsigned long long)r->rename.victim);
+	printf(" time_ns %llu", (unsigned long long)r->rename.time_ns);
+}
+
+/* LINK and UNLINK. */
+static void text_link(const struct bpfam_record *r)
+{
+	printf(" ino %llu parent %llu time_ns %llu name ",
+	       (unsigned long long)r->link.ino,
+	       (unsigned long long)r->link.parent,
+	       (unsigned long long)r->link.time_ns);
+	print_name(r->link.name);
 }
 
 static void text_fmap(const struct bpfam_record *r)
@@ -113,6 +145,13 @@ static void print_text(const struct bpfam_record *r, uint64_t off)
 	case BPFAM_REC_RECLAIM:
 		printf(" upto %llu", (unsigned long long)r->reclaim.upto);
 		break;
+	case BPFAM_REC_RENAME:
+		text_rename(r);
+		break;
+	case BPFAM_REC_LINK:
+	case BPFAM_REC_UNLINK:
+		text_link(r);
+		break;
 	}
 	putchar('\n');
 }
@@ -127,6 +166,28 @@ static void json_mknod(json_object *o, const struct bpfam_record *r)
 	bpfam_json_u64(o, "mtime_ns", r->mknod.mtime_ns);
 	json_object_object_add(o, "name",
 			       json_object_new_string(r->mknod.name));
+	if (r->mknod.rdev)
+		bpfam_json_u64(o, "rdev", r->mknod.rdev);
+	if (r->mknod.target_len)
+		json_object_object_add(o, "target",
+				       json_object_new_string(r->mknod.target));
+}
+
+static void json_rename(json_object *o, const struct bpfam_record *r)
+{
+	bpfam_json_u64(o, "ino", r->rename.ino);
+	bpfam_json_u64(o, "parent", r->rename.src_parent);
+	json_object_object_add(o, "name",
+			       json_object_new_string(r->rename.src_name));
+	bpfam_json_u64(o, "new_parent", r->rename.dst_parent);
+	json_object_object_add(o, "new_name",
+			       json_object_new_string(r->rename.dst_name));
+	bpfam_json_u64(o, "victim", r->rename.victim);
+	json_object_object_add(
+		o, "exchange",
+		json_object_new_boolean(r->rename.flags &
+					BPFAM_RENAME_EXCHANGE));
+	bpfam_json_u64(o, "time_ns", r->rename.time_ns);
 }
 
 static void json_fmap(json_object *o, const struct bpfam_record *r)
@@ -202,6 +263,17 @@ static json_object *to_json(const struct bpfam_record *r, uint64_t off)
 		break;
 	case BPFAM_REC_RECLAIM:
 		bpfam_json_u64(o, "upto", r->reclaim.upto);
+		break;
+	case BPFAM_REC_RENAME:
+		json_rename(o, r);
+		break;
+	case BPFAM_REC_LINK:
+	case BPFAM_REC_UNLINK:
+		bpfam_json_u64(o, "ino", r->link.ino);
+		bpfam_json_u64(o, "parent", r->link.parent);
+		bpfam_json_u64(o, "time_ns", r->link.time_ns);
+		json_object_object_add(o, "name",
+				       json_object_new_string(r->link.name));
 		break;
 	}
 	return o;

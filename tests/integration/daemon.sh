@@ -339,6 +339,93 @@ test_permissions() {
 		cmp "$SRC/4k" <(as_nobody cat "$MNT/4k")
 }
 
+# --- names: hard links, rename, symlinks, special files ----------------------
+
+# nlink_is PATH N: stat says PATH has N links.
+nlink_is() {
+	[ "$(stat -c %h "$1")" = "$2" ]
+}
+
+# names_in DIR1 DIR2 GLOB: how many entries readdir lists in both.
+names_in() {
+	find "$1" "$2" -mindepth 1 -maxdepth 1 -name "$3" | wc -l
+}
+
+test_names() {
+	local n=$MNT/names t0
+
+	check "mkdir for the name tests" \
+		mkdir "$n" "$n/d" "$n/d/s1" "$n/d/s2" "$n/full" "$n/full/x"
+	check "a directory's nlink is 2 + its subdirectories" nlink_is "$n/d" 4
+	quietly "$BPFAM" cp "$SRC/4k" "$n/f"
+	check_errno "link(2) gives a file a second name" OK link "$n/f" "$n/d/g"
+	check "... both names are one inode with nlink 2" \
+		[ "$(stat -c '%i %h' "$n/f")" = "$(stat -c '%i %h' "$n/d/g")" ] &&
+		nlink_is "$n/f" 2
+	check "... readdir lists both" \
+		[ "$(names_in "$n" "$n/d" '[fg]')" = 2 ]
+	check_errno "link of a directory: EPERM" EPERM link "$n/d" "$n/dl"
+	check_errno "link over an existing name: EEXIST" EEXIST \
+		link "$n/f" "$n/d/g"
+	check_errno "unlink one name" OK unlink "$n/f"
+	check "... the other reads the data, nlink 1" \
+		cmp "$SRC/4k" "$n/d/g" && nlink_is "$n/d/g" 1
+
+	check_errno "rename within a directory" OK rename "$n/d/g" "$n/d/h"
+	check_errno "... the old name is gone" ENOENT open "$n/d/g"
+	check "... the new one reads the data" cmp "$SRC/4k" "$n/d/h"
+	check_errno "rename across directories" OK rename "$n/d/h" "$n/f"
+	check "... listed once, in its new directory" \
+		[ "$(names_in "$n" "$n/d" '[fgh]')" = 1 ]
+	quietly "$BPFAM" cp "$SRC/1m1" "$n/victim"
+	exec 3<"$n/victim"
+	check_errno "rename over an existing file replaces it" OK \
+		rename "$n/f" "$n/victim"
+	check "... the name reads the renamed file" cmp "$SRC/4k" "$n/victim"
+	check "... and an fd open on the replaced one still reads it" \
+		cmp "$SRC/1m1" /proc/self/fd/3
+	exec 3<&-
+	check_errno "rename of a directory into itself: EINVAL" EINVAL \
+		rename "$n/d" "$n/d/s1/x"
+	check_errno "rename of a directory over a non-empty one: ENOTEMPTY" \
+		ENOTEMPTY rename "$n/d/s1" "$n/full"
+	check "rmdir, bottom up" rmdir "$n/full/x" "$n/full"
+	check_errno "rename of a file over a directory: EISDIR" EISDIR \
+		rename "$n/victim" "$n/d"
+	check_errno "rename of a directory over a file: ENOTDIR" ENOTDIR \
+		rename "$n/d" "$n/victim"
+	check_errno "RENAME_NOREPLACE over an existing name: EEXIST" EEXIST \
+		rename "$n/victim" "$n/d/s1" noreplace
+	check_errno "rename of a directory over an empty one" OK \
+		rename "$n/d/s2" "$n/d/s1"
+	check "... the parent lost a subdirectory" nlink_is "$n/d" 3
+	check_errno "RENAME_EXCHANGE swaps a file and a directory" OK \
+		rename "$n/victim" "$n/d/s1" exchange
+	check "... each under the other's name" \
+		[ -d "$n/victim" ] && cmp "$SRC/4k" "$n/d/s1"
+	check "... and the directories' nlinks follow" \
+		nlink_is "$n" 4 && nlink_is "$n/d" 2
+
+	check_errno "symlink(2)" OK symlink "victim/../d/s1" "$n/sym"
+	check "... readlink gives the target" \
+		[ "$(readlink "$n/sym")" = "victim/../d/s1" ]
+	check "... its size is the target's length" \
+		[ "$(stat -c %s "$n/sym")" = 14 ]
+	check "... and the kernel follows it" cmp "$SRC/4k" "$n/sym"
+	check_errno "mkfifo" OK mknod "$n/fifo" fifo
+	check "... a FIFO" [ -p "$n/fifo" ]
+	check_errno "mknod of a character device" OK mknod "$n/null" chr 1 3
+	check "... with its device number" \
+		[ "$(stat -c '%F %t:%T' "$n/null")" = "character special file 1:3" ]
+	check_errno "mknod of a socket" OK mknod "$n/sock" sock
+	check "... a socket" [ -S "$n/sock" ]
+	t0=$(stat -c %Z "$n")
+	sleep 1.1
+	check_errno "rmdir" OK rmdir "$n/victim"
+	check "... sets its parent's ctime" [ "$(stat -c %Z "$n")" -gt "$t0" ]
+	check "... and mtime" [ "$(stat -c %Y "$n")" = "$(stat -c %Z "$n")" ]
+}
+
 # --- times ------------------------------------------------------------------
 
 T_MTIME=1500000000
@@ -510,7 +597,47 @@ test_client() {
 	"$BPFAM" creat -s 2M "$MNT/after_client"
 	check "client: a file the primary makes later appears within 5 s" \
 		wait_for_file "$c/after_client"
+	test_client_names "$c"
 	check "client: unmounts cleanly" dl_stop "$c"
+}
+
+# Names the primary changes, on a client that has them cached.
+test_client_names() {
+	local c=$1
+
+	check "client: sees the primary's names and links" \
+		cmp "$SRC/4k" "$c/names/d/s1" && nlink_is "$c/names/d/s1" 1 &&
+		[ "$(readlink "$c/names/sym")" = "victim/../d/s1" ] &&
+		[ -p "$c/names/fifo" ]
+	check_errno "client: rename: EROFS" EROFS \
+		rename "$c/names/fifo" "$c/names/fifo2"
+	check_errno "client: link: EROFS" EROFS link "$c/names/d/s1" "$c/l"
+	check_errno "client: symlink: EROFS" EROFS symlink x "$c/names/s2"
+	check_errno "client: unlink: EROFS" EROFS unlink "$c/names/fifo"
+	exec 3<"$c/names/d/s1"
+	mv "$MNT/names/d/s1" "$MNT/names/moved"
+	ln "$MNT/names/moved" "$MNT/names/linked"
+	check "client: a renamed name goes, the new one comes, within 5 s" \
+		wait_for "! [ -e '$c/names/d/s1' ] && [ -f '$c/names/moved' ]"
+	check "client: ... the link too, and nlink follows" \
+		wait_for "[ \"\$(stat -c %h '$c/names/moved')\" = 2 ]"
+	rm "$MNT/names/moved" "$MNT/names/linked"
+	check "client: unlinked names go within 5 s" \
+		wait_for "! [ -e '$c/names/moved' ] && ! [ -e '$c/names/linked' ]"
+	check "client: an fd open across rename and unlink still reads" \
+		cmp "$SRC/4k" /proc/self/fd/3
+	exec 3<&-
+}
+
+# wait_for SHELL-CONDITION: true within 5 s.
+wait_for() {
+	local i
+
+	for ((i = 0; i < 50; i++)); do
+		bash -c "$1" && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 wait_for_file() {
@@ -556,7 +683,7 @@ test_enospc() {
 
 # snapshot FILE: every name, type, size, mode, owner, and content checksum.
 snapshot() {
-	(cd "$MNT" && find . -printf '%p %y %s %m %u:%g\n' | LC_ALL=C sort &&
+	(cd "$MNT" && find . -printf '%p %y %s %m %n %u:%g\n' | LC_ALL=C sort &&
 		find . -type f ! -name fill -size +0 -print0 | LC_ALL=C sort -z |
 		xargs -0 md5sum) >"$1"
 }
@@ -619,6 +746,7 @@ main() {
 	test_long_paths
 	test_permissions
 	test_times
+	test_names
 	test_bpf_maps
 	test_forget
 	test_fio

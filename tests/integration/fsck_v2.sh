@@ -67,16 +67,18 @@ test_deleted() {
 		(1, 2, 2, 1, 10485760, 2097152, 12, 1, 0, 0)' \
 		"$BPFAM" fsck --json "$DEV"
 
-	stdout_has "logdump: a delete" '^11 @[0-9]+ delete ino 3 parent 2$' \
+	stdout_has "logdump: an unlink" \
+		'^11 @[0-9]+ unlink ino 3 parent 2 time_ns [0-9]+ name "file0"$' \
 		"$BPFAM" logdump "$DEV"
 	stdout_has "logdump: a reclaim" '^12 @[0-9]+ reclaim upto 12$' \
 		"$BPFAM" logdump "$DEV"
-	stdout_has "logdump: an rmdir" '^16 @[0-9]+ delete ino 7 parent 1$' \
+	stdout_has "logdump: an rmdir" \
+		'^16 @[0-9]+ unlink ino 7 parent 1 time_ns [0-9]+ name "gone"$' \
 		"$BPFAM" logdump "$DEV"
-	json_is "logdump --json: delete and reclaim records" \
+	json_is "logdump --json: unlink and reclaim records" \
 		'len(j) == 16 and
-		 (j[10]["type"], j[10]["ino"], j[10]["parent"]) ==
-		 ("delete", 3, 2) and
+		 (j[10]["type"], j[10]["ino"], j[10]["parent"], j[10]["name"]) ==
+		 ("unlink", 3, 2, "file0") and
 		 (j[11]["type"], j[11]["upto"]) == ("reclaim", 12)' \
 		"$BPFAM" logdump --json "$DEV"
 }
@@ -151,6 +153,44 @@ test_refused() {
 	cp "$T/good" "$DEV"
 }
 
+# populate --names: links, renames, a symlink and a device; dir/file0 lost
+# both its names (the second one replaced by a rename), 2 MiB waiting.
+test_names() {
+	rm -f "$DEV" && truncate -s 1G "$DEV" && "$BPFAM" mkfs "$DEV" >/dev/null
+	if ! "$POPULATE" "$DEV" 1 --names; then
+		not_ok "populate --names makes link, rename and unlink records"
+		return
+	fi
+	stdout_has "fsck of names: clean" "^$DEV: clean$" "$BPFAM" fsck "$DEV"
+	json_is "fsck --json: 3 files linked, one waiting" \
+		'(j["files"], j["dirs"], j["deleted_files"], j["waiting_bytes"]) ==
+		 (3, 2, 1, 2097152)' "$BPFAM" fsck --json "$DEV"
+	stdout_has "logdump: a link" \
+		'^7 @[0-9]+ link ino 3 parent 1 time_ns [0-9]+ name "hard"$' \
+		"$BPFAM" logdump "$DEV"
+	stdout_has "logdump: a rename" \
+		'^8 @[0-9]+ rename ino 3 parent 1 name "hard" to parent 2 name "moved" time_ns [0-9]+$' \
+		"$BPFAM" logdump "$DEV"
+	stdout_has "logdump: a symlink's target" \
+		'^9 @[0-9]+ mknod ino 5 parent 1 mode 0120777 .* name "sym" target "dir/moved"$' \
+		"$BPFAM" logdump "$DEV"
+	stdout_has "logdump: a device's number" \
+		'^10 @[0-9]+ mknod ino 6 parent 1 mode 020644 .* name "null" rdev 0x103$' \
+		"$BPFAM" logdump "$DEV"
+	stdout_has "logdump: a rename replacing a name" \
+		'^11 @[0-9]+ rename ino 4 parent 1 name "striped" to parent 2 name "moved" replacing 3 time_ns [0-9]+$' \
+		"$BPFAM" logdump "$DEV"
+	json_is "logdump --json: link, rename, symlink, device, unlink" \
+		'len(j) == 12 and
+		 (j[6]["type"], j[6]["ino"], j[6]["name"]) == ("link", 3, "hard") and
+		 (j[10]["type"], j[10]["name"], j[10]["new_parent"],
+		  j[10]["new_name"], j[10]["victim"], j[10]["exchange"]) ==
+		 ("rename", "striped", 2, "moved", 3, False) and
+		 j[8]["target"] == "dir/moved" and j[9]["rdev"] == 0x103 and
+		 (j[11]["type"], j[11]["ino"]) == ("unlink", 3)' \
+		"$BPFAM" logdump --json "$DEV"
+}
+
 main() {
 	truncate -s 1G "$DEV" && "$BPFAM" mkfs "$DEV" >/dev/null
 	if ! "$POPULATE" "$DEV" 3 --delete; then
@@ -168,6 +208,7 @@ main() {
 		"$BPFAM" fsck "$DEV"
 	test_hosts
 	test_refused
+	test_names
 }
 
 main

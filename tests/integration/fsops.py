@@ -13,7 +13,10 @@ usage: fsops.py errno OP ARGS...   prints OK or the errno name (EPERM...);
 errno OPs: truncate PATH SIZE | fallocate PATH LEN [MODE] |
            pwrite PATH OFFSET LEN | creat PATH | mkdir PATH |
            setxattr PATH NAME VALUE | open PATH (read-only) | chmod PATH MODE |
-           trunc-open PATH (O_WRONLY|O_TRUNC, as the shell's >)
+           trunc-open PATH (O_WRONLY|O_TRUNC, as the shell's >) |
+           rename OLD NEW [noreplace|exchange] (renameat2) | link OLD NEW |
+           symlink TARGET PATH | unlink PATH | rmdir PATH |
+           mknod PATH fifo|sock|chr|blk [MAJOR MINOR]
 """
 import ctypes
 import errno
@@ -58,6 +61,27 @@ def pread(path, offset, length):
         os.close(fd)
 
 
+LIBC.renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
+                           ctypes.c_char_p, ctypes.c_uint]
+RENAME_FLAGS = {"": 0, "noreplace": 1, "exchange": 2}
+
+
+def rename(old, new, flags=""):
+    if LIBC.renameat2(-100, old.encode(), -100, new.encode(),
+                      RENAME_FLAGS[flags]):
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+MKNOD_TYPES = {"fifo": 0o010000, "sock": 0o140000, "chr": 0o020000,
+               "blk": 0o060000}
+
+
+def mknod(path, kind, major="0", minor="0"):
+    os.mknod(path, MKNOD_TYPES[kind] | 0o644,
+             os.makedev(int(major), int(minor)))
+
+
 def creat(path):
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
 
@@ -81,6 +105,12 @@ OPS = {
     "open": open_ro,
     "chmod": lambda p, m: os.chmod(p, int(m, 8)),
     "trunc-open": trunc_open,
+    "rename": rename,
+    "link": os.link,
+    "symlink": os.symlink,
+    "unlink": os.unlink,
+    "rmdir": os.rmdir,
+    "mknod": mknod,
 }
 
 

@@ -76,15 +76,43 @@ static int delete_some(struct bpfam_fs *fs, struct bpfam_err *err)
 	return rc;
 }
 
+/* Names on the populated tree (N = 1): records 7 to 12. */
+static int names(struct bpfam_fs *fs, struct bpfam_err *err)
+{
+	uint64_t dir = bpfam_fs_lookup(fs, BPFAM_ROOT_INO, "dir")->ino;
+	uint64_t file0 = bpfam_fs_lookup(fs, dir, "file0")->ino;
+	struct bpfam_inode *in;
+	int rc;
+
+	rc = bpfam_fs_link(fs, file0, BPFAM_ROOT_INO, "hard", err);
+	if (!rc)
+		rc = bpfam_fs_rename(fs, BPFAM_ROOT_INO, "hard", dir, "moved",
+				     0, err);
+	if (!rc)
+		rc = bpfam_fs_make(fs, BPFAM_ROOT_INO, "sym", S_IFLNK | 0777, 0,
+				   "dir/moved", 0, 0, &in, err);
+	if (!rc)
+		rc = bpfam_fs_make(fs, BPFAM_ROOT_INO, "null", S_IFCHR | 0644,
+				   0x103, NULL, 0, 0, &in, err);
+	if (!rc)
+		rc = bpfam_fs_rename(fs, BPFAM_ROOT_INO, "striped", dir,
+				     "moved", 0, err);
+	if (!rc)
+		rc = bpfam_fs_delete(fs, dir, "file0", false, err);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct bpfam_fs fs;
 	struct bpfam_err err;
 	bool del = argc == 4 && !strcmp(argv[3], "--delete");
+	bool nm = argc == 4 && !strcmp(argv[3], "--names");
 	int rc;
 
-	if (argc != 3 && !del) {
-		fprintf(stderr, "usage: populate DEVICE N [--delete]\n");
+	if (argc != 3 && !del && !nm) {
+		fprintf(stderr,
+			"usage: populate DEVICE N [--delete | --names]\n");
 		return 2;
 	}
 	rc = bpfam_fs_mount(&fs, argv[1], BPFAM_OPEN_WRITER, &err);
@@ -95,6 +123,8 @@ int main(int argc, char **argv)
 	rc = populate(&fs, strtoul(argv[2], NULL, 0), &err);
 	if (!rc && del)
 		rc = delete_some(&fs, &err);
+	if (!rc && nm)
+		rc = names(&fs, &err);
 	if (rc)
 		fprintf(stderr, "populate: %s\n", err.msg);
 	bpfam_fs_close(&fs);

@@ -196,7 +196,7 @@ static struct bpfam_inode *pick_ready(struct simhost *h)
 		return NULL;
 	start = (uint32_t)sim_range(&h->rng, 0, n - 1);
 	for (i = 0; i < n; i++) {
-		in = root->children[(start + i) % n];
+		in = root->children[(start + i) % n]->inode;
 		if (sim_ready(in))
 			return in;
 	}
@@ -348,7 +348,7 @@ static int primary_step(struct simhost *h)
 		return primary_create(h);
 	if (r < 90 && root->nchildren > PRIMARY_MIN_FILES) {
 		in = root->children[sim_range(&h->rng, 0,
-					      root->nchildren - 1)];
+					      root->nchildren - 1)]->inode;
 		return primary_delete(h, in, true);
 	}
 	/* The primary reads too: it sees what clients wrote. */
@@ -382,9 +382,9 @@ static int primary_recover(struct simhost *h)
 	}
 	/* From the end: a delete moves the later children down. */
 	for (i = root->nchildren; i-- > 0;) {
-		if (sim_ready(root->children[i]))
+		if (sim_ready(root->children[i]->inode))
 			continue;
-		rc = primary_delete(h, root->children[i], false);
+		rc = primary_delete(h, root->children[i]->inode, false);
 		if (rc)
 			return rc;
 	}

@@ -2,6 +2,7 @@
 /* The namespace: writer operations, replay, and what playing refuses. */
 #include <endian.h>
 #include <errno.h>
+#include <linux/fs.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -82,7 +83,7 @@ static void remount_replays(void **state)
 	assert_int_equal(dir->nchildren, 1);
 	in = bpfam_fs_lookup(&d->fs, d->dir, "sub");
 	assert_non_null(in);
-	assert_ptr_equal(in, dir->children[0]);
+	assert_ptr_equal(in, dir->children[0]->inode);
 	assert_int_equal(in->mode, S_IFREG | 0640);
 	assert_int_equal(in->uid, 1);
 	assert_int_equal(in->gid, 2);
@@ -271,9 +272,9 @@ static void names_checked(void **state)
 	assert_err(bpfam_fs_mknod(&d->fs, BPFAM_ROOT_INO, "..", S_IFDIR, 0, 0,
 				  &in, &d->err),
 		   EINVAL, &d->err, "invalid name");
-	assert_err(bpfam_fs_mknod(&d->fs, BPFAM_ROOT_INO, "fifo", S_IFIFO, 0, 0,
-				  &in, &d->err),
-		   EINVAL, &d->err, "only files and directories");
+	assert_err(bpfam_fs_mknod(&d->fs, BPFAM_ROOT_INO, "what", 0170000, 0,
+				  0, &in, &d->err),
+		   EINVAL, &d->err, "'what': unknown file type in mode 0170000");
 }
 
 static void setattr_refusals(void **state)
@@ -378,7 +379,7 @@ static void delete_unlinks_name(void **state)
 	seq = del(d, ROOT, "file", false);
 	assert_null(bpfam_fs_lookup(&d->fs, ROOT, "file"));
 	assert_int_equal(root->nchildren, 1);
-	assert_int_equal(root->children[0]->ino, d->dir);
+	assert_int_equal(root->children[0]->inode->ino, d->dir);
 	/* Reachable by number, for the hosts that hold it, until reclaimed. */
 	in = bpfam_fs_inode(&d->fs, d->file);
 	assert_non_null(in);
@@ -401,7 +402,7 @@ static void delete_unlinks_name(void **state)
 	assert_int_equal(bpfam_fs_inode(&d->fs, d->dir)->del_seq, seq);
 	assert_int_equal(d->fs.ndirs, 1);
 	assert_int_equal(root->nchildren, 1);
-	assert_int_equal(root->children[0]->ino, ino);
+	assert_int_equal(root->children[0]->inode->ino, ino);
 
 	/* Nothing is made in, or removed from, a deleted directory. */
 	assert_err(bpfam_fs_mknod(&d->fs, d->dir, "x", S_IFDIR | 0755, 0, 0,
@@ -556,7 +557,8 @@ struct snapshot {
 	uint64_t norphans, ninodes, nfiles, ndirs, max_ino, next_seq;
 	struct {
 		bool present;
-		uint64_t del_seq, parent, dev_off;
+		uint64_t del_seq, parent, dev_off, mtime, ctime;
+		uint32_t nlink;
 		char name[16];
 	} in[MAX_SNAP_INO];
 };
@@ -587,6 +589,9 @@ static void snapshot(const struct bpfam_fs *fs, struct snapshot *s)
 		s->in[i].del_seq = in->del_seq;
 		s->in[i].parent = in->parent;
 		s->in[i].dev_off = in->fmap ? in->fmap->ext[0].dev_off : 0;
+		s->in[i].mtime = in->mtime_ns;
+		s->in[i].ctime = in->ctime_ns;
+		s->in[i].nlink = in->nlink;
 		snprintf(s->in[i].name, sizeof(s->in[i].name), "%s", in->name);
 	}
 }
@@ -859,6 +864,582 @@ static void readonly_cannot_write(void **state)
 	bpfam_fs_close(&ro);
 }
 
+/* ---- names: links, unlink, rename, special files ----------------------- */
+
+static uint64_t link_ok(struct fsdev *d, uint64_t ino, uint64_t parent,
+			const char *name)
+{
+	uint64_t seq = d->fs.log.next_seq;
+
+	if (bpfam_fs_link(&d->fs, ino, parent, name, &d->err))
+		fail_msg("link %s: %s", name, d->err.msg);
+	assert_int_equal(d->fs.log.next_seq, seq + 1);
+	return seq;
+}
+
+static uint64_t rename_ok(struct fsdev *d, uint64_t sp, const char *sn,
+			  uint64_t dp, const char *dn, unsigned int flags)
+{
+	uint64_t seq = d->fs.log.next_seq;
+
+	if (bpfam_fs_rename(&d->fs, sp, sn, dp, dn, flags, &d->err))
+		fail_msg("rename %s to %s: %s", sn, dn, d->err.msg);
+	assert_int_equal(d->fs.log.next_seq, seq + 1);
+	return seq;
+}
+
+static void rename_refused(struct fsdev *d, uint64_t sp, const char *sn,
+			   uint64_t dp, const char *dn, unsigned int flags,
+			   int code, const char *text)
+{
+	uint64_t seq = d->fs.log.next_seq;
+
+	assert_err(bpfam_fs_rename(&d->fs, sp, sn, dp, dn, flags, &d->err),
+		   code, &d->err, text);
+	assert_int_equal(d->fs.log.next_seq, seq);
+}
+
+static void link_refused(struct fsdev *d, uint64_t ino, uint64_t parent,
+			 const char *name, int code, const char *text)
+{
+	uint64_t seq = d->fs.log.next_seq;
+
+	assert_err(bpfam_fs_link(&d->fs, ino, parent, name, &d->err), code,
+		   &d->err, text);
+	assert_int_equal(d->fs.log.next_seq, seq);
+}
+
+/* The time the record @seq logged: its parent's new mtime. */
+static uint64_t dir_time(struct fsdev *d, uint64_t dir)
+{
+	const struct bpfam_inode *in = bpfam_fs_inode(&d->fs, dir);
+
+	assert_int_equal(in->mtime_ns, in->ctime_ns);
+	return in->mtime_ns;
+}
+
+static void hard_links(void **state)
+{
+	struct fsdev *d = *state;
+	struct bpfam_inode *in = bpfam_fs_inode(&d->fs, d->file);
+	struct bpfam_inode *dir = bpfam_fs_inode(&d->fs, d->dir);
+	uint64_t seq, t0 = in->ctime_ns, free0 = bpfam_fs_bytes_free(&d->fs);
+
+	assert_int_equal(in->nlink, 1);
+	seq = link_ok(d, d->file, d->dir, "again");
+	assert_int_equal(in->nlink, 2);
+	assert_ptr_equal(bpfam_fs_lookup(&d->fs, d->dir, "again"), in);
+	assert_ptr_equal(bpfam_fs_lookup(&d->fs, ROOT, "file"), in);
+	assert_int_equal(dir->nchildren, 1);
+	assert_int_equal(dir->children[0]->seq, seq);
+	assert_true(in->ctime_ns >= t0);
+	assert_int_equal(in->ctime_ns, dir_time(d, d->dir));
+	/* A second name in the same directory: two entries, one inode. */
+	link_ok(d, d->file, ROOT, "twin");
+	assert_int_equal(in->nlink, 3);
+	assert_int_equal(d->fs.nfiles, 1);
+
+	/* Names go one by one; the file stays until its last. */
+	del(d, ROOT, "file", false);
+	del(d, d->dir, "again", false);
+	assert_int_equal(in->nlink, 1);
+	assert_int_equal(in->del_seq, 0);
+	assert_int_equal(d->fs.norphans, 0);
+	assert_string_equal(in->name, "twin");
+	assert_null(bpfam_fs_lookup(&d->fs, ROOT, "file"));
+	seq = del(d, ROOT, "twin", false);
+	assert_int_equal(in->del_seq, seq);
+	assert_int_equal(in->nlink, 0);
+	assert_string_equal(in->name, "twin");
+	assert_int_equal(d->fs.norphans, 1);
+	assert_int_equal(d->fs.nfiles, 0);
+	assert_int_equal(d->fs.pending_bytes, 6 * MIB);
+	assert_int_equal(bpfam_fs_reclaim(&d->fs, UINT64_MAX, &d->err), 1);
+	assert_int_equal(bpfam_fs_bytes_free(&d->fs), free0 + 6 * MIB);
+}
+
+static void link_refusals(void **state)
+{
+	struct fsdev *d = *state;
+	char longname[BPFAM_NAME_MAX + 2];
+	struct bpfam_fs client;
+	struct bpfam_err err;
+	uint64_t gone = new_file(d, "gone");
+
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	del(d, ROOT, "gone", false);
+	link_refused(d, d->dir, ROOT, "x", EPERM,
+		     "'dir': a directory has one name only");
+	link_refused(d, d->file, ROOT, "dir", EEXIST, "'dir': already exists");
+	link_refused(d, 999, ROOT, "x", ENOENT, "inode 999: no such inode");
+	link_refused(d, gone, ROOT, "x", ENOENT, "no such inode");
+	link_refused(d, d->file, 999, "x", ENOENT,
+		     "directory inode 999: no such inode");
+	link_refused(d, d->file, d->file, "x", ENOTDIR,
+		     "'file': not a directory");
+	link_refused(d, d->file, ROOT, longname, ENAMETOOLONG,
+		     "name longer than 255 bytes");
+	link_refused(d, d->file, ROOT, "..", EINVAL, "invalid name");
+	bpfam_fs_inode(&d->fs, d->file)->nlink = BPFAM_LINK_MAX;
+	link_refused(d, d->file, ROOT, "x", EMLINK, "65000 names already");
+	bpfam_fs_inode(&d->fs, d->file)->nlink = 1;
+
+	testdev_mount(&client, d->path, BPFAM_OPEN_RDWR);
+	assert_err(bpfam_fs_link(&client, d->file, ROOT, "x", &err), EROFS,
+		   &err, "not opened as the metadata writer");
+	bpfam_fs_close(&client);
+}
+
+static void dir_nlink(void **state)
+{
+	struct fsdev *d = *state;
+	struct bpfam_inode *root = bpfam_fs_inode(&d->fs, ROOT);
+	struct bpfam_inode *dir = bpfam_fs_inode(&d->fs, d->dir);
+	uint64_t other = make(d, ROOT, "other", S_IFDIR | 0755);
+	uint64_t sub = make(d, d->dir, "sub", S_IFDIR | 0755);
+
+	assert_int_equal(root->nlink, 4);
+	assert_int_equal(dir->nlink, 3);
+	assert_int_equal(bpfam_fs_inode(&d->fs, sub)->nlink, 2);
+	rename_ok(d, d->dir, "sub", other, "moved", 0);
+	assert_int_equal(dir->nlink, 2);
+	assert_int_equal(bpfam_fs_inode(&d->fs, other)->nlink, 3);
+	assert_int_equal(bpfam_fs_inode(&d->fs, sub)->parent, other);
+	del(d, other, "moved", true);
+	assert_int_equal(bpfam_fs_inode(&d->fs, other)->nlink, 2);
+	assert_int_equal(bpfam_fs_inode(&d->fs, sub)->nlink, 0);
+	/* Files do not count. */
+	make(d, d->dir, "f", S_IFREG | 0644);
+	assert_int_equal(dir->nlink, 2);
+}
+
+static void rename_moves_name(void **state)
+{
+	struct fsdev *d = *state;
+	struct bpfam_inode *in = bpfam_fs_inode(&d->fs, d->file);
+	struct bpfam_inode *root = bpfam_fs_inode(&d->fs, ROOT);
+	uint64_t seq;
+
+	make(d, ROOT, "z", S_IFREG | 0644);
+	assert_int_equal(root->nchildren, 3);
+	/* A renamed name is a new one: at the end of the listing. */
+	seq = rename_ok(d, ROOT, "file", ROOT, "renamed", 0);
+	assert_null(bpfam_fs_lookup(&d->fs, ROOT, "file"));
+	assert_ptr_equal(bpfam_fs_lookup(&d->fs, ROOT, "renamed"), in);
+	assert_int_equal(root->nchildren, 3);
+	assert_ptr_equal(root->children[2]->inode, in);
+	assert_int_equal(root->children[2]->seq, seq);
+	assert_int_equal(bpfam_dir_seek(root, seq), 2);
+	assert_int_equal(bpfam_dir_seek(root, seq + 1), 3);
+	assert_string_equal(in->name, "renamed");
+	assert_int_equal(in->nlink, 1);
+	assert_int_equal(in->ctime_ns, dir_time(d, ROOT));
+
+	rename_ok(d, ROOT, "renamed", d->dir, "moved", 0);
+	assert_ptr_equal(bpfam_fs_lookup(&d->fs, d->dir, "moved"), in);
+	assert_int_equal(in->parent, d->dir);
+	assert_int_equal(root->nchildren, 2);
+	assert_int_equal(dir_time(d, ROOT), dir_time(d, d->dir));
+	assert_int_equal(d->fs.nfiles, 2);
+	assert_int_equal(d->fs.norphans, 0);
+}
+
+static void rename_replaces(void **state)
+{
+	struct fsdev *d = *state;
+	uint64_t victim = sized(d, "victim", UNIT), seq, empty, full;
+	struct bpfam_inode *v = bpfam_fs_inode(&d->fs, victim);
+
+	bpfam_fs_hold(v);
+	seq = rename_ok(d, ROOT, "file", ROOT, "victim", 0);
+	assert_int_equal(bpfam_fs_lookup(&d->fs, ROOT, "victim")->ino, d->file);
+	assert_int_equal(v->del_seq, seq);
+	assert_int_equal(v->nlink, 0);
+	assert_int_equal(v->ctime_ns, dir_time(d, ROOT));
+	assert_int_equal(d->fs.norphans, 1);
+	assert_int_equal(d->fs.pending_bytes, UNIT);
+	assert_int_equal(d->fs.nfiles, 1);
+	/* Held here: the gate waits, like a delete's. */
+	assert_int_equal(bpfam_fs_horizon(&d->fs), seq);
+	assert_int_equal(bpfam_fs_reclaim(&d->fs, UINT64_MAX, &d->err), 0);
+	bpfam_fs_release(v);
+	assert_int_equal(bpfam_fs_reclaim(&d->fs, UINT64_MAX, &d->err), 1);
+	assert_null(bpfam_fs_inode(&d->fs, victim));
+
+	/* A replaced name of a file with another keeps it linked. */
+	victim = new_file(d, "v2");
+	link_ok(d, victim, d->dir, "v2link");
+	rename_ok(d, ROOT, "victim", ROOT, "v2", 0);
+	assert_int_equal(bpfam_fs_inode(&d->fs, victim)->nlink, 1);
+	assert_int_equal(bpfam_fs_inode(&d->fs, victim)->del_seq, 0);
+
+	/* A directory replaces an empty one only. */
+	empty = make(d, ROOT, "empty", S_IFDIR | 0755);
+	full = make(d, ROOT, "full", S_IFDIR | 0755);
+	make(d, full, "x", S_IFREG | 0644);
+	rename_refused(d, ROOT, "dir", ROOT, "full", 0, ENOTEMPTY,
+		       "'full': directory not empty");
+	seq = rename_ok(d, ROOT, "dir", ROOT, "empty", 0);
+	assert_int_equal(bpfam_fs_inode(&d->fs, empty)->del_seq, seq);
+	assert_int_equal(bpfam_fs_lookup(&d->fs, ROOT, "empty")->ino, d->dir);
+	assert_int_equal(d->fs.ndirs, 3);
+	assert_int_equal(bpfam_fs_inode(&d->fs, ROOT)->nlink, 4);
+}
+
+/* POSIX: names of one inode stay as they are, and nothing is logged. */
+static void rename_same_inode(void **state)
+{
+	struct fsdev *d = *state;
+	uint64_t seq;
+
+	link_ok(d, d->file, ROOT, "other");
+	seq = d->fs.log.next_seq;
+	assert_int_equal(bpfam_fs_rename(&d->fs, ROOT, "file", ROOT, "other",
+					 0, &d->err),
+			 0);
+	assert_int_equal(bpfam_fs_rename(&d->fs, ROOT, "file", ROOT, "file",
+					 0, &d->err),
+			 0);
+	assert_int_equal(bpfam_fs_rename(&d->fs, ROOT, "dir", ROOT, "dir", 0,
+					 &d->err),
+			 0);
+	assert_int_equal(d->fs.log.next_seq, seq);
+	assert_ptr_equal(bpfam_fs_lookup(&d->fs, ROOT, "file"),
+			 bpfam_fs_lookup(&d->fs, ROOT, "other"));
+	assert_int_equal(bpfam_fs_inode(&d->fs, d->file)->nlink, 2);
+}
+
+static void rename_refusals(void **state)
+{
+	struct fsdev *d = *state;
+	uint64_t sub = make(d, d->dir, "sub", S_IFDIR | 0755);
+	char longname[BPFAM_NAME_MAX + 2];
+	struct bpfam_fs client;
+	struct bpfam_err err;
+
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	make(d, ROOT, "f2", S_IFREG | 0644);
+	rename_refused(d, ROOT, "nope", ROOT, "x", 0, ENOENT,
+		       "'nope': no such file or directory");
+	rename_refused(d, 999, "file", ROOT, "x", 0, ENOENT,
+		       "directory inode 999: no such inode");
+	rename_refused(d, ROOT, "file", d->file, "x", 0, ENOTDIR,
+		       "'file': not a directory");
+	rename_refused(d, ROOT, "dir", ROOT, "file", 0, ENOTDIR,
+		       "'file': not a directory");
+	rename_refused(d, ROOT, "file", ROOT, "dir", 0, EISDIR,
+		       "'dir': is a directory");
+	rename_refused(d, ROOT, "dir", d->dir, "x", 0, EINVAL,
+		       "cannot move a directory into itself");
+	rename_refused(d, ROOT, "dir", sub, "x", 0, EINVAL,
+		       "cannot move a directory into itself");
+	rename_refused(d, ROOT, "file", ROOT, "f2", RENAME_NOREPLACE, EEXIST,
+		       "'f2': already exists");
+	rename_refused(d, ROOT, "file", ROOT, "x", RENAME_EXCHANGE, ENOENT,
+		       "no such file or directory to exchange with");
+	rename_refused(d, ROOT, "file", ROOT, "f2",
+		       RENAME_EXCHANGE | RENAME_NOREPLACE, EINVAL,
+		       "rename flags 0x3");
+	rename_refused(d, ROOT, "file", ROOT, "f2", RENAME_WHITEOUT, EINVAL,
+		       "rename flags 0x4");
+	rename_refused(d, ROOT, "file", ROOT, longname, 0, ENAMETOOLONG,
+		       "name longer than 255 bytes");
+	rename_refused(d, ROOT, "file", ROOT, "..", 0, EINVAL,
+		       "invalid name");
+	rename_refused(d, ROOT, ".", ROOT, "x", 0, EINVAL, "invalid name");
+	/* The exchange that would put a directory's parent below it. */
+	rename_refused(d, d->dir, "sub", ROOT, "dir", RENAME_EXCHANGE, EINVAL,
+		       "'dir': cannot move a directory into itself");
+
+	testdev_mount(&client, d->path, BPFAM_OPEN_RDWR);
+	assert_err(bpfam_fs_rename(&client, ROOT, "file", ROOT, "x", 0, &err),
+		   EROFS, &err, "not opened as the metadata writer");
+	bpfam_fs_close(&client);
+}
+
+static void rename_exchange(void **state)
+{
+	struct fsdev *d = *state;
+	struct bpfam_inode *root = bpfam_fs_inode(&d->fs, ROOT);
+	struct bpfam_inode *dir = bpfam_fs_inode(&d->fs, d->dir);
+	struct bpfam_inode *file = bpfam_fs_inode(&d->fs, d->file);
+	uint64_t sub = make(d, d->dir, "sub", S_IFDIR | 0755);
+	struct bpfam_inode *s = bpfam_fs_inode(&d->fs, sub);
+	uint64_t seq0 = root->children[1]->seq;
+
+	/* /file <-> /dir/sub: the directory moves up, the file down. */
+	rename_ok(d, ROOT, "file", d->dir, "sub", RENAME_EXCHANGE);
+	assert_ptr_equal(bpfam_fs_lookup(&d->fs, ROOT, "file"), s);
+	assert_ptr_equal(bpfam_fs_lookup(&d->fs, d->dir, "sub"), file);
+	assert_int_equal(s->parent, ROOT);
+	assert_int_equal(file->parent, d->dir);
+	assert_string_equal(s->name, "file");
+	assert_string_equal(file->name, "sub");
+	assert_int_equal(root->nlink, 4);
+	assert_int_equal(dir->nlink, 2);
+	assert_int_equal(s->ctime_ns, dir_time(d, ROOT));
+	assert_int_equal(file->ctime_ns, dir_time(d, d->dir));
+	/* The names kept their places in the listings. */
+	assert_int_equal(root->children[1]->seq, seq0);
+	assert_ptr_equal(root->children[1]->inode, s);
+	assert_int_equal(d->fs.norphans, 0);
+	assert_int_equal(d->fs.nfiles, 1);
+	assert_int_equal(d->fs.ndirs, 3);
+	/* And back, in one directory. */
+	make(d, d->dir, "g", S_IFREG | 0644);
+	rename_ok(d, d->dir, "g", d->dir, "sub", RENAME_EXCHANGE);
+	assert_ptr_equal(bpfam_fs_lookup(&d->fs, d->dir, "g"), file);
+}
+
+static void special_files(void **state)
+{
+	struct fsdev *d = *state;
+	char target[BPFAM_PATH_MAX + 1];
+	struct bpfam_inode *in;
+
+	assert_int_equal(bpfam_fs_make(&d->fs, d->dir, "link", S_IFLNK | 0777,
+				       0, "../file", 1, 2, &in, &d->err),
+			 0);
+	assert_string_equal(in->target, "../file");
+	assert_int_equal(in->mtime_ns, in->ctime_ns);
+	assert_int_equal(in->mtime_ns, in->atime_ns);
+	assert_int_equal(in->mtime_ns, dir_time(d, d->dir));
+	assert_int_equal(in->nlink, 1);
+	assert_int_equal(bpfam_fs_make(&d->fs, ROOT, "null", S_IFCHR | 0666,
+				       0x103, NULL, 0, 0, &in, &d->err),
+			 0);
+	assert_int_equal(in->rdev, 0x103);
+	assert_int_equal(bpfam_fs_make(&d->fs, ROOT, "fifo", S_IFIFO | 0600,
+				       0x103, NULL, 0, 0, &in, &d->err),
+			 0);
+	assert_int_equal(in->rdev, 0);
+	assert_int_equal(bpfam_fs_mknod(&d->fs, ROOT, "sock", S_IFSOCK | 0600,
+					0, 0, &in, &d->err),
+			 0);
+	memset(target, 'x', sizeof(target) - 1);
+	target[BPFAM_PATH_MAX] = '\0';
+	assert_err(bpfam_fs_make(&d->fs, ROOT, "long", S_IFLNK | 0777, 0,
+				 target, 0, 0, &in, &d->err),
+		   ENAMETOOLONG, &d->err, "longer than 4095 bytes");
+	assert_err(bpfam_fs_make(&d->fs, ROOT, "empty", S_IFLNK | 0777, 0, "",
+				 0, 0, &in, &d->err),
+		   ENOENT, &d->err, "a symlink needs a target");
+	assert_err(bpfam_fs_mknod(&d->fs, ROOT, "nolink", S_IFLNK | 0777, 0, 0,
+				  &in, &d->err),
+		   ENOENT, &d->err, "a symlink needs a target");
+	assert_err(bpfam_fs_make(&d->fs, ROOT, "big", S_IFBLK | 0600,
+				 1ULL << 32, NULL, 0, 0, &in, &d->err),
+		   EINVAL, &d->err, "does not fit 32 bits");
+	assert_int_equal(bpfam_fs_make(&d->fs, ROOT, "max", S_IFLNK | 0777, 0,
+				       target + 1, 0, 0, &in, &d->err),
+			 0);
+	/* Hard links to any non-directory. */
+	link_ok(d, bpfam_fs_lookup(&d->fs, ROOT, "null")->ino, d->dir, "null");
+
+	bpfam_fs_close(&d->fs);
+	testdev_mount(&d->fs, d->path, BPFAM_OPEN_RDONLY);
+	in = bpfam_fs_lookup(&d->fs, d->dir, "link");
+	assert_int_equal(in->mode, S_IFLNK | 0777);
+	assert_string_equal(in->target, "../file");
+	in = bpfam_fs_lookup(&d->fs, d->dir, "null");
+	assert_int_equal(in->mode, S_IFCHR | 0666);
+	assert_int_equal(in->rdev, 0x103);
+	assert_int_equal(in->nlink, 2);
+	assert_int_equal(bpfam_fs_lookup(&d->fs, ROOT, "fifo")->mode,
+			 S_IFIFO | 0600);
+	assert_int_equal(strlen(bpfam_fs_lookup(&d->fs, ROOT, "max")->target),
+			 BPFAM_PATH_MAX - 1);
+}
+
+/* What a name record must find in the namespace, or not play. */
+static void name_record(struct fsdev *d, struct bpfam_record *r,
+			uint16_t type, uint64_t ino, uint64_t parent,
+			const char *name)
+{
+	next_record(d, r, type);
+	r->link.ino = ino;
+	r->link.parent = parent;
+	r->link.time_ns = 5;
+	r->link.name_len = (uint32_t)strlen(name);
+	strcpy(r->link.name, name);
+}
+
+static void rename_record(struct fsdev *d, struct bpfam_record *r,
+			  uint64_t sp, const char *sn, uint64_t dp,
+			  const char *dn, uint64_t ino, uint64_t victim)
+{
+	next_record(d, r, BPFAM_REC_RENAME);
+	r->rename.src_parent = sp;
+	r->rename.dst_parent = dp;
+	r->rename.ino = ino;
+	r->rename.victim = victim;
+	r->rename.src_len = (uint32_t)strlen(sn);
+	r->rename.dst_len = (uint32_t)strlen(dn);
+	strcpy(r->rename.src_name, sn);
+	strcpy(r->rename.dst_name, dn);
+}
+
+static void play_name_rejects(void **state)
+{
+	struct fsdev *d = *state;
+	uint64_t sub = make(d, d->dir, "sub", S_IFDIR | 0755);
+	uint64_t gone = new_file(d, "gone"), f2;
+	struct snapshot before, after;
+	struct bpfam_record r;
+
+	make(d, sub, "deep", S_IFREG | 0644);
+	del(d, ROOT, "gone", false);
+	f2 = new_file(d, "f2");
+	snapshot(&d->fs, &before);
+
+	name_record(d, &r, BPFAM_REC_LINK, 999, ROOT, "x");
+	play_rejects(d, &r, "inode 999 is not a linked file");
+	name_record(d, &r, BPFAM_REC_LINK, gone, ROOT, "x");
+	play_rejects(d, &r, "is not a linked file");
+	name_record(d, &r, BPFAM_REC_LINK, d->dir, ROOT, "x");
+	play_rejects(d, &r, "inode 2 ('dir') is a directory");
+	name_record(d, &r, BPFAM_REC_LINK, d->file, ROOT, "dir");
+	play_rejects(d, &r, "'dir' already exists in directory 1");
+	name_record(d, &r, BPFAM_REC_LINK, d->file, d->file, "x");
+	play_rejects(d, &r, "parent 3 of 'x' is not a directory");
+	bpfam_fs_inode(&d->fs, d->file)->nlink = BPFAM_LINK_MAX;
+	name_record(d, &r, BPFAM_REC_LINK, d->file, ROOT, "x");
+	play_rejects(d, &r, "has 65000 names, the most a file may have");
+	bpfam_fs_inode(&d->fs, d->file)->nlink = 1;
+
+	name_record(d, &r, BPFAM_REC_UNLINK, d->file, ROOT, "nope");
+	play_rejects(d, &r, "'nope' in directory 1 is not inode 3");
+	name_record(d, &r, BPFAM_REC_UNLINK, f2, ROOT, "file");
+	play_rejects(d, &r, "'file' in directory 1 is not inode");
+	name_record(d, &r, BPFAM_REC_UNLINK, d->dir, ROOT, "dir");
+	play_rejects(d, &r, "directory 2 ('dir') is not empty");
+
+	rename_record(d, &r, ROOT, "nope", ROOT, "x", d->file, 0);
+	play_rejects(d, &r, "'nope' in directory 1 is not inode 3");
+	rename_record(d, &r, ROOT, "file", ROOT, "x", f2, 0);
+	play_rejects(d, &r, "'file' in directory 1 is not inode");
+	rename_record(d, &r, ROOT, "file", ROOT, "f2", d->file, 0);
+	play_rejects(d, &r, "'f2' in directory 1 is inode");
+	rename_record(d, &r, ROOT, "file", ROOT, "x", d->file, f2);
+	play_rejects(d, &r, "'x' in directory 1 is inode 0, not");
+	rename_record(d, &r, ROOT, "file", ROOT, "f2", d->file, d->dir);
+	play_rejects(d, &r, "'f2' in directory 1 is inode");
+	rename_record(d, &r, ROOT, "file", ROOT, "file", d->file, d->file);
+	play_rejects(d, &r, "over itself");
+	rename_record(d, &r, ROOT, "dir", sub, "x", d->dir, 0);
+	play_rejects(d, &r, "moves directory 2 ('dir') into itself");
+	rename_record(d, &r, ROOT, "dir", d->dir, "x", d->dir, 0);
+	play_rejects(d, &r, "moves directory 2 ('dir') into itself");
+	rename_record(d, &r, d->dir, "sub", ROOT, "dir", sub, d->dir);
+	r.rename.flags = BPFAM_RENAME_EXCHANGE;
+	play_rejects(d, &r, "moves directory 2 ('dir') into itself");
+	rename_record(d, &r, ROOT, "file", ROOT, "dir", d->file, d->dir);
+	play_rejects(d, &r, "replaces directory 2 ('dir') with a file");
+	rename_record(d, &r, ROOT, "dir", ROOT, "file", d->dir, d->file);
+	play_rejects(d, &r, "replaces file 3 ('file') with a directory");
+	make(d, ROOT, "e", S_IFDIR | 0755);
+	snapshot(&d->fs, &before);
+	rename_record(d, &r, ROOT, "e", d->dir, "sub", d->fs.max_ino, sub);
+	play_rejects(d, &r, "directory 4 ('sub') it replaces is not empty");
+
+	/* A delete names an inode's only name. */
+	link_ok(d, d->file, ROOT, "file2");
+	snapshot(&d->fs, &before);
+	next_record(d, &r, BPFAM_REC_DELETE);
+	r.del.ino = d->file;
+	r.del.parent = ROOT;
+	play_rejects(d, &r, "has 2 names: a delete is for a file's only one");
+	snapshot(&d->fs, &after);
+	assert_memory_equal(&before, &after, sizeof(before));
+}
+
+/* Everything above, played again by a mount, gives the same namespace. */
+static void remount_replays_names(void **state)
+{
+	struct fsdev *d = *state;
+	struct snapshot before, after;
+	uint64_t sub = make(d, d->dir, "sub", S_IFDIR | 0755);
+	uint64_t a = sized(d, "a", UNIT);
+
+	link_ok(d, a, sub, "a2");
+	link_ok(d, d->file, d->dir, "f2");
+	rename_ok(d, ROOT, "a", d->dir, "f2", 0); /* f2 was file's */
+	rename_ok(d, d->dir, "sub", ROOT, "file", RENAME_EXCHANGE);
+	del(d, d->dir, "f2", false);
+	rename_ok(d, ROOT, "file", ROOT, "top", 0);
+	new_file(d, "last");
+	snapshot(&d->fs, &before);
+	bpfam_fs_close(&d->fs);
+	testdev_mount(&d->fs, d->path, BPFAM_OPEN_WRITER);
+	snapshot(&d->fs, &after);
+	assert_memory_equal(&before, &after, sizeof(before));
+	assert_int_equal(bpfam_fs_lookup(&d->fs, ROOT, "top")->ino, sub);
+	assert_int_equal(bpfam_fs_lookup(&d->fs, sub, "a2")->ino, a);
+	assert_int_equal(bpfam_fs_inode(&d->fs, a)->nlink, 1);
+	assert_int_equal(bpfam_fs_lookup(&d->fs, d->dir, "sub")->ino, d->file);
+	assert_int_equal(bpfam_fs_inode(&d->fs, d->dir)->nlink, 2);
+	assert_int_equal(bpfam_fs_inode(&d->fs, ROOT)->nlink, 4);
+}
+
+/* Growing the tables rehashes every name, links included. */
+static void links_survive_table_growth(void **state)
+{
+	struct fsdev *d = *state;
+	uint64_t buckets = d->fs.buckets;
+	char name[16];
+	int i, n;
+
+	for (n = 0; d->fs.buckets == buckets; n++) {
+		snprintf(name, sizeof(name), "l%d", n);
+		link_ok(d, d->file, d->dir, name);
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "l%d", i);
+		assert_int_equal(bpfam_fs_lookup(&d->fs, d->dir, name)->ino,
+				 d->file);
+	}
+	assert_int_equal(bpfam_fs_inode(&d->fs, d->file)->nlink, n + 1);
+	assert_int_equal(d->fs.ninodes, 3);
+}
+
+/*
+ * A filesystem made before the POSIX records: unlink still logs a delete
+ * (older hosts can play it); the first link sets the feature bit.
+ */
+static void old_filesystem_gets_posix_at_first_link(void **state)
+{
+	struct fsdev *d = *state;
+	struct bpfam_sb_info sb = d->fs.sb;
+	struct bpfam_record r;
+	struct bpfam_log at;
+	struct bpfam_err err;
+
+	sb.incompat &= ~BPFAM_INCOMPAT_POSIX;
+	bpfam_sb_encode(&sb, (struct bpfam_sb *)d->fs.dev.base);
+	bpfam_fs_close(&d->fs);
+	testdev_mount(&d->fs, d->path, BPFAM_OPEN_WRITER);
+	assert_false(d->fs.sb.incompat & BPFAM_INCOMPAT_POSIX);
+	new_file(d, "x");
+	at = d->fs.log;
+	del(d, ROOT, "x", false);
+	assert_int_equal(bpfam_log_next(&at, &r, &err), 1);
+	assert_int_equal(r.type, BPFAM_REC_DELETE);
+	assert_false(d->fs.sb.incompat & BPFAM_INCOMPAT_POSIX);
+
+	link_ok(d, d->file, ROOT, "y");
+	assert_true(d->fs.sb.incompat & BPFAM_INCOMPAT_POSIX);
+	at = d->fs.log;
+	del(d, ROOT, "y", false);
+	assert_int_equal(bpfam_log_next(&at, &r, &err), 1);
+	assert_int_equal(r.type, BPFAM_REC_UNLINK);
+	bpfam_fs_close(&d->fs);
+	testdev_mount(&d->fs, d->path, BPFAM_OPEN_RDONLY);
+	assert_true(d->fs.sb.incompat & BPFAM_INCOMPAT_POSIX);
+	assert_int_equal(bpfam_fs_inode(&d->fs, d->file)->nlink, 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -891,6 +1472,19 @@ int main(void)
 		T(refresh_keeps_unplayable_record),
 		T(mount_stops_at_bad_record),
 		T(readonly_cannot_write),
+		T(hard_links),
+		T(link_refusals),
+		T(dir_nlink),
+		T(rename_moves_name),
+		T(rename_replaces),
+		T(rename_same_inode),
+		T(rename_refusals),
+		T(rename_exchange),
+		T(special_files),
+		T(play_name_rejects),
+		T(remount_replays_names),
+		T(links_survive_table_growth),
+		T(old_filesystem_gets_posix_at_first_link),
 	};
 
 	return cmocka_run_group_tests_name("fs", tests, NULL, NULL);
