@@ -9,6 +9,7 @@
 
 #include "fs.h"
 #include "units.h"
+#include "xattrs.h"
 
 #define INITIAL_BUCKETS 1024
 
@@ -170,6 +171,7 @@ static void free_inode(struct bpfam_inode *in)
 	free(in->name);
 	free(in->fmap);
 	free(in->children);
+	bpfam_xattrs_free(in->xattrs);
 	free(in);
 }
 
@@ -619,6 +621,8 @@ int bpfam_fs_play(struct bpfam_fs *fs, const struct bpfam_record *r,
 		return play_delete(fs, r, err);
 	case BPFAM_REC_RECLAIM:
 		return play_reclaim(fs, r, err);
+	case BPFAM_REC_XATTR:
+		return bpfam_fs_play_xattr(fs, r, err);
 	}
 	/* The rule for new types (bpfam/format.h): optional ones are skipped. */
 	if (r->flags & BPFAM_REC_F_OPTIONAL)
@@ -875,4 +879,10 @@ int bpfam_fs_reclaim(struct bpfam_fs *fs, uint64_t gate,
 	r.reclaim.upto = gate;
 	rc = commit(fs, &r, err);
 	return rc ? rc : 1;
+}
+
+int bpfam_fs_commit(struct bpfam_fs *fs, struct bpfam_record *r,
+		    struct bpfam_err *err)
+{
+	return commit(fs, r, err);
 }
