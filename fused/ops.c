@@ -681,5 +681,6 @@ const struct fuse_lowlevel_ops bpfamd_ops = {
 	.setxattr = bpfamd_setxattr,
 	.getxattr = bpfamd_getxattr,
 	.listxattr = bpfamd_listxattr,
+	.removexattr = bpfamd_removexattr,
 	.fallocate = op_fallocate,
 };

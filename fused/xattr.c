@@ -4,20 +4,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
+#include <syslog.h>
 
 #include <json-c/json.h>
 #include <linux/fuse.h>
 #include <uuid/uuid.h>
 
 #include "json.h"
+#include "keeper.h"
+#include "log.h"
 #include "nodes.h"
 #include "session.h"
 #include "units.h"
 #include "xattr.h"
+#include "xattrs.h"
 
 #define XATTR_FMAP   "user.bpfam.fmap"
 #define XATTR_LAYOUT "user.bpfam.layout"
 #define XATTR_STATS  "user.bpfam.stats"
+
+_Static_assert(XATTR_CREATE == BPFAM_XATTR_CREATE &&
+		       XATTR_REPLACE == BPFAM_XATTR_REPLACE,
+	       "setxattr(2) flags are passed to libbpfam as they are");
 
 /* getxattr/listxattr: size 0 asks for the length only. */
 static void reply_value(fuse_req_t req, const void *val, size_t len,
@@ -221,6 +230,48 @@ static void get_stats(fuse_req_t req, size_t size)
 	json_object_put(o);
 }
 
+/* Callers on a client see what the primary has set, not a second ago's. */
+static void follow(struct bpfamd *d)
+{
+	if (!bpfamd_primary(d))
+		bpfamd_refresh(d);
+}
+
+/* A user.* attribute of the store (lib/xattrs.h). */
+static void get_user(fuse_req_t req, fuse_ino_t ino, const char *name,
+		     size_t size)
+{
+	struct bpfamd *d = bpfamd_of(req);
+	const struct bpfam_inode *in;
+	const struct bpfam_xattr *x;
+	void *val = NULL;
+	uint32_t len = 0;
+	int err = 0;
+
+	pthread_mutex_lock(&d->lock);
+	follow(d);
+	in = bpfam_fs_inode(&d->fs, ino);
+	x = in ? bpfam_xattrs_get(in->xattrs, name) : NULL;
+	if (!in)
+		err = ENOENT;
+	else if (!x)
+		err = ENODATA;
+	else if ((len = x->value_len) && size >= len && !(val = malloc(len)))
+		err = ENOMEM;
+	else if (val)
+		memcpy(val, x->value, len);
+	pthread_mutex_unlock(&d->lock);
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		reply_value(req, val, len, size);
+	free(val);
+}
+
+/*
+ * user.bpfam.* are the control names, served here; other user.* names are
+ * the file's own attributes; other namespaces have none (set: EOPNOTSUPP).
+ */
 void bpfamd_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		     size_t size)
 {
@@ -228,6 +279,8 @@ void bpfamd_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		get_fmap(req, ino, size);
 	else if (!strcmp(name, XATTR_STATS) && ino == FUSE_ROOT_ID)
 		get_stats(req, size);
+	else if (!bpfam_xattr_name_check(name))
+		get_user(req, ino, name, size);
 	else
 		fuse_reply_err(req, ENODATA);
 }
@@ -289,19 +342,50 @@ static int set_layout(struct bpfamd *d, fuse_ino_t ino, const char *value,
 	return 0;
 }
 
+/* -ESTALE from libbpfam: the device is no longer ours (docs/sharing.md). */
+static void reply_change(fuse_req_t req, struct bpfamd *d, int rc,
+			 const struct bpfam_err *err)
+{
+	if (rc == -ESTALE) {
+		bpfamd_fence(d, err->msg);
+		rc = -EIO;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (rc && d->debug && err->msg[0])
+		bpfamd_log(LOG_DEBUG, "%s", err->msg);
+	fuse_reply_err(req, -rc);
+}
+
+static void set_user(fuse_req_t req, fuse_ino_t ino, const char *name,
+		     const char *value, size_t size, int flags)
+{
+	struct bpfamd *d = bpfamd_of(req);
+	struct bpfam_err err = {0};
+	int rc;
+
+	pthread_mutex_lock(&d->lock);
+	rc = bpfamd_may_change(d);
+	if (!rc)
+		rc = bpfam_fs_setxattr(&d->fs, ino, name, value, size,
+				       flags & (XATTR_CREATE | XATTR_REPLACE),
+				       &err);
+	reply_change(req, d, rc, &err);
+}
+
 void bpfamd_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		     const char *value, size_t size, int flags)
 {
 	struct bpfamd *d = bpfamd_of(req);
 	int rc;
 
-	(void)flags;
-	if (!strcmp(name, XATTR_FMAP) || !strcmp(name, XATTR_STATS)) {
-		fuse_reply_err(req, EPERM);
-		return;
-	}
 	if (strcmp(name, XATTR_LAYOUT)) {
-		fuse_reply_err(req, EOPNOTSUPP);
+		/* user.bpfam.* but the layout: EPERM; not user.*:
+		 * EOPNOTSUPP. */
+		rc = bpfam_xattr_name_check(name);
+		if (rc)
+			fuse_reply_err(req, -rc);
+		else
+			set_user(req, ino, name, value, size, flags);
 		return;
 	}
 	pthread_mutex_lock(&d->lock);
@@ -310,22 +394,48 @@ void bpfamd_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	fuse_reply_err(req, -rc);
 }
 
+void bpfamd_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct bpfamd *d = bpfamd_of(req);
+	struct bpfam_err err = {0};
+	int rc = bpfam_xattr_name_check(name);
+
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	rc = bpfamd_may_change(d);
+	if (!rc)
+		rc = bpfam_fs_removexattr(&d->fs, ino, name, &err);
+	reply_change(req, d, rc, &err);
+}
+
+/* The file's own user.* names: not the control names, which copying
+ * tools (cp -a, rsync -X) must not copy. */
 void bpfamd_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	struct bpfamd *d = bpfamd_of(req);
 	const struct bpfam_inode *in;
-	const char *names = "";
+	char *names = NULL;
 	size_t len = 0;
+	int err = 0;
 
 	pthread_mutex_lock(&d->lock);
+	follow(d);
 	in = bpfam_fs_inode(&d->fs, ino);
-	if (ino == FUSE_ROOT_ID) {
-		names = XATTR_STATS;
-		len = sizeof(XATTR_STATS);
-	} else if (in && in->fmap) {
-		names = XATTR_FMAP;
-		len = sizeof(XATTR_FMAP);
-	}
+	if (in)
+		len = bpfam_xattrs_list(in->xattrs, NULL, 0);
+	if (!in)
+		err = ENOENT;
+	else if (len && size >= len && !(names = malloc(len)))
+		err = ENOMEM;
+	else if (names)
+		bpfam_xattrs_list(in->xattrs, names, len);
 	pthread_mutex_unlock(&d->lock);
-	reply_value(req, names, len, size);
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		reply_value(req, names, len, size);
+	free(names);
 }

@@ -17,5 +17,6 @@ void bpfamd_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 void bpfamd_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		     const char *value, size_t size, int flags);
 void bpfamd_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+void bpfamd_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
 
 #endif /* BPFAMD_XATTR_H */

@@ -11,6 +11,7 @@
 #include "bpfam/resolve.h"
 #include "fs.h"
 #include "units.h"
+#include "xattrs.h"
 
 #define INITIAL_BUCKETS 1024
 
@@ -281,6 +282,7 @@ static void free_inode(struct bpfam_inode *in)
 	free(in->target);
 	free(in->fmap);
 	free(in->children);
+	bpfam_xattrs_free(in->xattrs);
 	free(in);
 }
 
@@ -1172,6 +1174,8 @@ int bpfam_fs_play(struct bpfam_fs *fs, const struct bpfam_record *r,
 		return play_link(fs, r, err);
 	case BPFAM_REC_UNLINK:
 		return play_unlink(fs, r, err);
+	case BPFAM_REC_XATTR:
+		return bpfam_fs_play_xattr(fs, r, err);
 	}
 	/* The rule for new types (bpfam/format.h): optional ones are skipped. */
 	if (r->flags & BPFAM_REC_F_OPTIONAL)
@@ -1918,4 +1922,10 @@ int bpfam_fs_reclaim(struct bpfam_fs *fs, uint64_t gate,
 	r.reclaim.upto = gate;
 	rc = commit(fs, &r, err);
 	return rc ? rc : 1;
+}
+
+int bpfam_fs_commit(struct bpfam_fs *fs, struct bpfam_record *r,
+		    struct bpfam_err *err)
+{
+	return commit(fs, r, err);
 }

@@ -324,4 +324,12 @@ int bpfam_fs_delete(struct bpfam_fs *fs, uint64_t parent, const char *name,
 int bpfam_fs_reclaim(struct bpfam_fs *fs, uint64_t gate,
 		     struct bpfam_err *err);
 
+/*
+ * Append @r, which the caller checked against the namespace, and play it
+ * (the writers of other files, e.g. lib/xattrs.c): 0, or the append's
+ * error (-EROFS, -ENOSPC when the log is full, -EIO, -ESTALE).
+ */
+int bpfam_fs_commit(struct bpfam_fs *fs, struct bpfam_record *r,
+		    struct bpfam_err *err);
+
 #endif /* BPFAM_FS_H */

@@ -113,6 +113,19 @@ static void text_setattr(const struct bpfam_record *r)
 		       (unsigned long long)r->setattr.mtime_ns);
 }
 
+/* The name and the value's length: values may be 60 KiB of anything. */
+static void text_xattr(const struct bpfam_record *r)
+{
+	bool rm = r->xattr.flags & BPFAM_XATTR_REMOVE;
+
+	printf(" ino %llu %s ", (unsigned long long)r->xattr.ino,
+	       rm ? "remove" : "set");
+	print_name(r->xattr.name);
+	if (!rm)
+		printf(" value_len %u", r->xattr.value_len);
+	printf(" time_ns %llu", (unsigned long long)r->xattr.time_ns);
+}
+
 /* A type from a later bpfam, which decoded because it is optional. */
 static bool unknown_type(const struct bpfam_record *r)
 {
@@ -151,6 +164,9 @@ static void print_text(const struct bpfam_record *r, uint64_t off)
 	case BPFAM_REC_LINK:
 	case BPFAM_REC_UNLINK:
 		text_link(r);
+		break;
+	case BPFAM_REC_XATTR:
+		text_xattr(r);
 		break;
 	}
 	putchar('\n');
@@ -229,6 +245,20 @@ static void json_setattr(json_object *o, const struct bpfam_record *r)
 		bpfam_json_u64(o, "mtime_ns", r->setattr.mtime_ns);
 }
 
+static void json_xattr(json_object *o, const struct bpfam_record *r)
+{
+	bool rm = r->xattr.flags & BPFAM_XATTR_REMOVE;
+
+	bpfam_json_u64(o, "ino", r->xattr.ino);
+	json_object_object_add(o, "op",
+			       json_object_new_string(rm ? "remove" : "set"));
+	json_object_object_add(o, "name",
+			       json_object_new_string(r->xattr.name));
+	if (!rm)
+		bpfam_json_u64(o, "value_len", r->xattr.value_len);
+	bpfam_json_u64(o, "time_ns", r->xattr.time_ns);
+}
+
 static json_object *to_json(const struct bpfam_record *r, uint64_t off)
 {
 	json_object *o = json_object_new_object();
@@ -274,6 +304,9 @@ static json_object *to_json(const struct bpfam_record *r, uint64_t off)
 		bpfam_json_u64(o, "time_ns", r->link.time_ns);
 		json_object_object_add(o, "name",
 				       json_object_new_string(r->link.name));
+		break;
+	case BPFAM_REC_XATTR:
+		json_xattr(o, r);
 		break;
 	}
 	return o;

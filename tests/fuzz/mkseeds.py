@@ -56,6 +56,16 @@ def reclaim(upto):
     return rec(5, struct.pack("<QQ", upto, 0))
 
 
+def xattr(ino, name, value=b"", remove=False):
+    n = name.encode()
+    return rec(9, struct.pack("<QQIHHII", ino, 5, 1 if remove else 0, len(n),
+                              0, len(value), 0) + n + value)
+
+
+XATTRS = [mknod(2, 1, "f"), xattr(2, "user.b", b"1"), xattr(2, "user.a"),
+          xattr(2, "user.b", b"22"), xattr(1, "user.r", b"x" * 100),
+          xattr(2, "user.a", remove=True)]
+
 SEEDS = {
     "play-deleted-dir": [mkdir(2, 1, "d"), mknod(3, 2, "f"), delete(3, 2),
                          delete(2, 1), mknod(4, 2, "x")],
@@ -87,6 +97,12 @@ SEEDS = {
     "play-fmap-no-inode": [fmap(5, DATA)],
     "play-delete-no-inode": [delete(5, 1)],
     "play-fmap-past-end": [mknod(2, 1, "f"), fmap(2, (1 << 30) - MB2, nr=2)],
+    "play-xattr": XATTRS + [xattr(1, "user.r", b"x" * 61440),
+                            xattr(2, "user.a", remove=True)],
+    "play-xattr-refused": [mknod(2, 1, "f"), xattr(7, "user.a", b"1"),
+                           xattr(2, "trusted.a"), xattr(2, "user.bpfam.x"),
+                           xattr(1, "user.r", b"x" * 61440),
+                           xattr(1, "user.s", b"x" * 4096)],
     "play-fmap-device-1": [mknod(2, 1, "f"),
                            fmap(2, DATA)[:72] + b"\1" + fmap(2, DATA)[73:]],
 }
@@ -101,8 +117,12 @@ for name, recs in list(SEEDS.items()) + list(HELD.items()):
         f.write(bytes([flags]) + b"".join(recs))
 
 # Every allocation of a mount that plays a file made, sized and deleted,
-# failed one at a time.
+# failed one at a time; and of one that plays attributes.
 recs = b"".join([mknod(2, 1, "f"), fmap(2, DATA), delete(2, 1)])
 for n in range(1, 21):
     with open("%s/play-fail-%d" % (sys.argv[1], n), "wb") as f:
+        f.write(bytes([FIX | FAIL, n]) + recs)
+recs = b"".join(XATTRS)
+for n in range(1, 16):
+    with open("%s/play-xattr-fail-%d" % (sys.argv[1], n), "wb") as f:
         f.write(bytes([FIX | FAIL, n]) + recs)

@@ -16,7 +16,10 @@ errno OPs: truncate PATH SIZE | fallocate PATH LEN [MODE] |
            trunc-open PATH (O_WRONLY|O_TRUNC, as the shell's >) |
            rename OLD NEW [noreplace|exchange] (renameat2) | link OLD NEW |
            symlink TARGET PATH | unlink PATH | rmdir PATH |
-           mknod PATH fifo|sock|chr|blk [MAJOR MINOR]
+           mknod PATH fifo|sock|chr|blk [MAJOR MINOR] |
+           setxattr-len PATH NAME LEN [FLAGS] (LEN bytes; 1 CREATE,
+           2 REPLACE) | getxattr PATH NAME [SIZE] (into a SIZE-byte buffer)
+           | removexattr PATH NAME
 """
 import ctypes
 import errno
@@ -27,6 +30,9 @@ import sys
 LIBC = ctypes.CDLL(None, use_errno=True)
 LIBC.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64,
                            ctypes.c_int64]
+LIBC.getxattr.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p,
+                          ctypes.c_size_t]
+LIBC.getxattr.restype = ctypes.c_ssize_t
 
 
 def fallocate(path, length, mode="0"):
@@ -86,6 +92,21 @@ def creat(path):
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
 
 
+def setxattr_len(path, name, length, flags="0"):
+    os.setxattr(path, name, b"v" * int(length, 0), int(flags, 0))
+
+
+def getxattr(path, name, size=None):
+    """With SIZE, one getxattr(2) into a buffer of SIZE bytes (ERANGE)."""
+    if size is None:
+        os.getxattr(path, name)
+        return
+    buf = ctypes.create_string_buffer(max(int(size, 0), 1))
+    if LIBC.getxattr(path.encode(), name.encode(), buf, int(size, 0)) < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
 def open_ro(path):
     os.close(os.open(path, os.O_RDONLY))
 
@@ -111,6 +132,9 @@ OPS = {
     "unlink": os.unlink,
     "rmdir": os.rmdir,
     "mknod": mknod,
+    "setxattr-len": setxattr_len,
+    "getxattr": getxattr,
+    "removexattr": os.removexattr,
 }
 
 
