@@ -1001,7 +1001,7 @@ static int check_rename(struct bpfam_fs *fs, const struct bpfam_record *r,
 			const struct bpfam_dentry *dst, struct bpfam_err *err)
 {
 	bool exchange = r->rename.flags & BPFAM_RENAME_EXCHANGE;
-	const struct bpfam_inode *in, *victim;
+	const struct bpfam_inode *in, *victim, *ddir;
 
 	if (!src || src->inode->ino != r->rename.ino)
 		return BAD(r, "'%s' in directory %llu is not inode %llu",
@@ -1014,6 +1014,11 @@ static int check_rename(struct bpfam_fs *fs, const struct bpfam_record *r,
 			   (unsigned long long)r->rename.dst_parent,
 			   (unsigned long long)(dst ? dst->inode->ino : 0),
 			   (unsigned long long)r->rename.victim);
+	ddir = bpfam_fs_inode(fs, r->rename.dst_parent);
+	if (!ddir || !S_ISDIR(ddir->mode) || ddir->del_seq)
+		return BAD(r, "target directory %llu of '%s' is not a directory",
+			   (unsigned long long)r->rename.dst_parent,
+			   r->rename.dst_name);
 	in = src->inode;
 	victim = dst ? dst->inode : NULL;
 	if (victim == in) /* the decoder refuses it; never trust that here */

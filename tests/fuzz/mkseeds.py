@@ -19,7 +19,7 @@ HOLD = 0x20  # hold what is deleted
 FAIL = 0x40  # the next byte: which allocation of the play fails
 DATA = 10 << 20  # data offset of a 1 GiB device with the default log
 MB2 = 2 << 20
-S_IFDIR, S_IFREG = 0o040000, 0o100000
+S_IFDIR, S_IFREG, S_IFLNK = 0o040000, 0o100000, 0o120000
 
 
 def rec(rtype, payload, flags=0):
@@ -28,10 +28,10 @@ def rec(rtype, payload, flags=0):
                        24 + len(payload)) + payload
 
 
-def mknod(ino, parent, name, mode=S_IFREG | 0o644):
+def mknod(ino, parent, name, mode=S_IFREG | 0o644, rdev=0, target=b""):
     n = name.encode()
-    return rec(1, struct.pack("<QQIIIIQQ", ino, parent, mode, 0, 0, len(n),
-                              0, 0) + n)
+    return rec(1, struct.pack("<QQIIIIQII", ino, parent, mode, 0, 0, len(n),
+                              0, rdev, len(target)) + n + target)
 
 
 def mkdir(ino, parent, name):
@@ -46,6 +46,22 @@ def fmap(ino, off, length=MB2, nr=1):
 
 def setattr(ino, valid):
     return rec(3, struct.pack("<QIIIIQ", ino, valid, 0o600, 7, 8, 99))
+
+
+def setattr_ext(ino, valid, size):
+    return rec(3, struct.pack("<QIIIIQQQQ", ino, valid, 0o600, 7, 8, 99, 1, 2,
+                              size))
+
+
+def rename(src_parent, dst_parent, ino, victim, src, dst, flags=0):
+    s, d = src.encode(), dst.encode()
+    return rec(6, struct.pack("<QQQQQIHH", src_parent, dst_parent, ino,
+                              victim, 5, flags, len(s), len(d)) + s + d)
+
+
+def link(ino, parent, name, rtype=7):
+    n = name.encode()
+    return rec(rtype, struct.pack("<QQQII", ino, parent, 5, len(n), 0) + n)
 
 
 def delete(ino, parent):
@@ -90,7 +106,19 @@ SEEDS = {
     "play-fmap-outside": [mknod(2, 1, "f"), fmap(2, 0)],
     "play-mknod-exists": [mknod(2, 1, "f"), mknod(3, 1, "f")],
     "play-mknod-gap": [mknod(3, 1, "f")],
-    "play-optional": [rec(9, b"12345678", flags=1), rec(9, b"12345678")],
+    "play-optional": [rec(200, b"12345678", flags=1),
+                      rec(200, b"12345678")],
+    "play-names": [mkdir(2, 1, "d"), mknod(3, 1, "f"), link(3, 2, "g"),
+                   rename(1, 2, 3, 0, "f", "h"), link(3, 2, "g", 8),
+                   mknod(4, 1, "x"), rename(1, 2, 4, 3, "x", "h", 1),
+                   rename(2, 1, 2, 0, "d", "e"), rename(1, 2, 2, 0, "e", "z"),
+                   link(2, 1, "dl"), link(3, 2, "h", 8), link(4, 2, "h", 8),
+                   mknod(5, 1, "s", S_IFLNK | 0o777, 0, b"/some/where"),
+                   mknod(6, 1, "c", 0o020644, 0x0501)],
+    "play-resize": [mknod(2, 1, "f"), fmap(2, DATA, nr=3), fmap(2, DATA),
+                    setattr_ext(2, 0x70, 100), setattr_ext(2, 0x40, MB2 + 1),
+                    fmap(2, DATA + 8 * MB2, nr=2), reclaim(5), reclaim(7),
+                    fmap(2, DATA, nr=0)],
     "play-reclaim-order": [mknod(2, 1, "f"), delete(2, 1), reclaim(9)],
     "play-mknod-no-parent": [mknod(2, 7, "f")],
     "play-mknod-in-file": [mknod(2, 1, "f"), mknod(3, 2, "g")],

@@ -1328,6 +1328,11 @@ static void play_name_rejects(void **state)
 	play_rejects(d, &r, "'f2' in directory 1 is inode");
 	rename_record(d, &r, ROOT, "file", ROOT, "file", d->file, d->file);
 	play_rejects(d, &r, "over itself");
+	/* Found by the fuzzer: a target directory that is no inode. */
+	rename_record(d, &r, ROOT, "file", 999, "x", d->file, 0);
+	play_rejects(d, &r, "target directory 999 of 'x' is not a directory");
+	rename_record(d, &r, ROOT, "dir", d->file, "x", d->dir, 0);
+	play_rejects(d, &r, "target directory 3 of 'x' is not a directory");
 	rename_record(d, &r, ROOT, "dir", sub, "x", d->dir, 0);
 	play_rejects(d, &r, "moves directory 2 ('dir') into itself");
 	rename_record(d, &r, ROOT, "dir", d->dir, "x", d->dir, 0);
