@@ -46,7 +46,11 @@ PAST = 1_000_000_000 * 10**9 + 123_456_789
 PAST2 = 1_100_000_000 * 10**9 + 987_654_321
 # Per rule: a hung call must not hang the run (the shell's timeout backs
 # this up for calls no signal interrupts).
-RULE_SECONDS = 20
+RULE_SECONDS = 10
+
+
+class RuleTimeout(Exception):
+    pass
 
 
 class Timespec(ctypes.Structure):
@@ -260,8 +264,14 @@ def as_other(fn):
         finally:
             os._exit(0)
     os.close(w)
-    with os.fdopen(r, "rb") as f:
-        out = f.read().decode()
+    try:
+        with os.fdopen(r, "rb") as f:
+            out = f.read().decode()
+    except RuleTimeout:
+        # Leave no child behind in a call that hangs.
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
     os.waitpid(pid, 0)
     return out
 
@@ -1460,10 +1470,6 @@ def xattr_bpfam_set(d):
 
 # --- running -----------------------------------------------------------------
 
-class RuleTimeout(Exception):
-    pass
-
-
 def on_alarm(signum, frame):
     raise RuleTimeout()
 
@@ -1490,9 +1496,9 @@ def run(top, only):
             out = f"TIMEOUT after {RULE_SECONDS} s"
         except OSError as e:
             # A call the rule did not expect to fail: which, and why.
-            name = os.path.basename(str(e.filename)) if e.filename else ""
+            what = os.path.basename(str(e.filename)) if e.filename else ""
             out = f"FAILED {ename(e.errno)} ({e.strerror}" + \
-                (f": {name})" if name else ")")
+                (f": {what})" if what else ")")
         except Exception as e:  # noqa: BLE001 - any failure is an observation
             out = f"FAILED {type(e).__name__}: {e}"
         print(f"{name}: {out}".replace("\n", "\\n"), flush=True)

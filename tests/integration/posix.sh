@@ -23,8 +23,8 @@ MiB=$((1 << 20))
 # posix.py has this many rules or more; fewer means rules were lost.
 MIN_RULES=73
 # The longest one run of the runner may take (a rule alone gives up after
-# 20 s; a call that no signal interrupts needs this).
-RUN_SECONDS=90
+# 10 s; a call that no signal interrupts needs this).
+RUN_SECONDS=60
 # What tmpfs is compared with: bpfam, or tmpfs2 for POSIX_OTHER=tmpfs.
 OTHER=bpfam
 [ "${POSIX_OTHER:-}" = tmpfs ] && OTHER=tmpfs2
@@ -247,7 +247,7 @@ test_appends_extents() {
 	local f=$MNT/grown nr
 
 	check "a file grows to 1 GiB by 4 KiB appends (dd oflag=append)" \
-		timeout 120 dd if=/dev/zero of="$f" bs=4k count=262144 \
+		timeout 60 dd if=/dev/zero of="$f" bs=4k count=262144 \
 		oflag=append conv=notrunc status=none
 	check "... its size is 1 GiB" [ "$(stat -c %s "$f" 2>/dev/null)" = $((1024 * MiB)) ]
 	nr=$("$BPFAM" getmap --json "$f" 2>/dev/null | jq -r .nr)
