@@ -14,6 +14,8 @@ PKGS=(
 	pandoc debhelper dpkg-dev
 	# tests
 	libcmocka-dev libclang-rt-19-dev fuse3 fio ndctl daxctl bpftool e2fsprogs util-linux jq attr
+	# copytools.sh: rsync (its tar, cp and dd are essential packages)
+	rsync
 	# make lint
 	clang-format-14 shellcheck
 	# make test-install: systemd-analyze verify, man -w
