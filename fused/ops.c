@@ -131,6 +131,11 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct bpfamd *d = bpfamd_of(req);
 	struct bpfam_inode *in;
 
+	/* The kernel leaves name lengths to the filesystem on lookup. */
+	if (strlen(name) > BPFAM_NAME_MAX) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
 	pthread_mutex_lock(&d->lock);
 	in = bpfam_fs_lookup(&d->fs, parent, name);
 	/* The primary may have made it since the last refresh. */
@@ -219,7 +224,9 @@ static int set_attrs(struct bpfamd *d, fuse_ino_t ino, const struct stat *st,
 				     now :
 				     timespec_ns(&st->st_atim);
 	}
-	if (!valid)
+	/* chown(f, -1, -1) still changes ctime: the kernel sends a SETATTR
+	 * with nothing (or only CTIME) set. */
+	if (!valid && to_set & ~FUSE_SET_ATTR_CTIME)
 		return 0;
 	valid |= BPFAM_ATTR_CTIME;
 	a.ctime_ns = now;
@@ -268,9 +275,12 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		reply_errno(req, d, -ENOENT, NULL);
 		return;
 	}
-	if (to_set & ~(FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW |
-		       FUSE_SET_ATTR_CTIME))
-		rc = may_setattr(d, to_set, &err);
+	/* Nothing to set (chown(f, -1, -1)): only ctime, where it can. */
+	if (!(to_set & ~FUSE_SET_ATTR_CTIME) && bpfamd_may_change(d)) {
+		reply_attr(req, d, in);
+		return;
+	}
+	rc = may_setattr(d, to_set, &err);
 	if (!rc && to_set & FUSE_SET_ATTR_SIZE) {
 		rc = bpfamd_resize(d, ino, attr->st_size, &err);
 		/* The resize logged mtime and ctime. */
