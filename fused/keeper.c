@@ -111,6 +111,24 @@ int bpfamd_reclaim(struct bpfamd *d)
 	return rc;
 }
 
+/* Clients follow a file the primary still writes, a heartbeat behind. */
+static void sync_sizes(struct bpfamd *d)
+{
+	static bool said;
+	struct bpfam_err err;
+	int rc;
+
+	if (bpfamd_may_change(d))
+		return;
+	rc = bpfam_fs_sync_all(&d->fs, &err);
+	if (rc == -ESTALE)
+		bpfamd_fence(d, err.msg);
+	else if (rc && !said)
+		bpfamd_log(LOG_WARNING, "cannot log the sizes of files being written: %s",
+			   err.msg);
+	said = rc != 0;
+}
+
 static void beat(struct bpfamd *d)
 {
 	static bool said;
@@ -128,10 +146,12 @@ static void beat(struct bpfamd *d)
 	if (rc && !said)
 		bpfamd_log(LOG_ERR, "heartbeat: %s", err.msg);
 	said = rc != 0;
-	if (bpfamd_primary(d))
+	if (bpfamd_primary(d)) {
+		sync_sizes(d);
 		bpfamd_reclaim(d);
-	else
+	} else {
 		bpfamd_refresh(d);
+	}
 }
 
 int bpfamd_withdraw(struct bpfamd *d)

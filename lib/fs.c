@@ -447,6 +447,9 @@ void bpfam_fs_close(struct bpfam_fs *fs)
 	free(fs->by_ino);
 	free(fs->by_name);
 	free(fs->orphans);
+	free(fs->dirty);
+	fs->dirty = NULL;
+	fs->ndirty = 0;
 	for (i = 0; i < fs->ntails; i++)
 		free(fs->tails[i].ext);
 	free(fs->tails);
@@ -1699,11 +1702,38 @@ int bpfam_fs_write_begin(struct bpfam_fs *fs, uint64_t ino, uint64_t off,
 void bpfam_fs_wrote(struct bpfam_fs *fs, struct bpfam_inode *in, uint64_t end,
 		    uint64_t time_ns)
 {
-	(void)fs;
+	uint64_t *v, cap;
+
 	if (in->fmap && end > in->fmap->size)
 		in->fmap->size = end;
 	in->mtime_ns = in->ctime_ns = time_ns;
+	if (in->dirty)
+		return;
 	in->dirty = true;
+	if (fs->ndirty == fs->dirty_cap) {
+		cap = fs->dirty_cap ? fs->dirty_cap * 2 : 64;
+		v = realloc(fs->dirty, cap * sizeof(*v));
+		/* Without room it waits for its close or fsync. */
+		if (!v)
+			return;
+		fs->dirty = v;
+		fs->dirty_cap = cap;
+	}
+	fs->dirty[fs->ndirty++] = in->ino;
+}
+
+int bpfam_fs_sync_all(struct bpfam_fs *fs, struct bpfam_err *err)
+{
+	uint64_t i, n = fs->ndirty;
+	int rc, first = 0;
+
+	fs->ndirty = 0;
+	for (i = 0; i < n; i++) {
+		rc = bpfam_fs_sync(fs, fs->dirty[i], first ? NULL : err);
+		if (rc && !first)
+			first = rc;
+	}
+	return first;
 }
 
 int bpfam_fs_sync(struct bpfam_fs *fs, uint64_t ino, struct bpfam_err *err)

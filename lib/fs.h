@@ -107,6 +107,11 @@ struct bpfam_fs {
 	/* A daemon's kernel may reach dropped extents until it is told
 	 * (bpfam_fs_let_go()); a tool holds nothing. */
 	bool hold_tails;
+	/* Inodes whose size or times changed in memory (bpfam_fs_wrote()),
+	 * for bpfam_fs_sync_all(); may name some synced or gone since. */
+	uint64_t *dirty;
+	uint64_t ndirty;
+	uint64_t dirty_cap;
 	uint64_t pending_bytes;
 	uint64_t reclaimed_upto;
 	uint64_t reclaimed_bytes; /* freed by reclaim records, in all */
@@ -294,6 +299,13 @@ void bpfam_fs_wrote(struct bpfam_fs *fs, struct bpfam_inode *in, uint64_t end,
 
 /* Log size and times changed in memory (bpfam_fs_wrote()), if any. */
 int bpfam_fs_sync(struct bpfam_fs *fs, uint64_t ino, struct bpfam_err *err);
+
+/*
+ * bpfam_fs_sync() every inode written since the last call: so that
+ * clients see a file that is still open grow (the primary's heartbeat).
+ * The first error, after trying them all.
+ */
+int bpfam_fs_sync_all(struct bpfam_fs *fs, struct bpfam_err *err);
 
 /*
  * Keep extents for at least @keep bytes (fallocate FALLOC_FL_KEEP_SIZE),

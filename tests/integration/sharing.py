@@ -16,6 +16,9 @@ usage: sharing.py make DIR FIRST COUNT SIZE
            that is not
        sharing.py checkfd FD NAME
            the same for an open file descriptor (of a file unlinked since)
+       sharing.py append PATH SRC STOP-FILE
+           append SRC's bytes to PATH through one descriptor, then keep it
+           open (no close, so no flush) until STOP-FILE exists
        sharing.py errno read PATH | errno writefd FD
            read PATH's first byte, or write 4 bytes at offset 0 of FD;
            print OK or the errno's name
@@ -112,6 +115,17 @@ def check(d, names):
     return 0
 
 
+def append(path, src, stop):
+    with open(src, "rb") as f:
+        data = memoryview(f.read())
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    while data:
+        data = data[os.write(fd, data):]
+    while not os.path.exists(stop):
+        time.sleep(0.05)
+    os.close(fd)
+
+
 def main():
     op = sys.argv[1]
     if op == "make":
@@ -124,6 +138,9 @@ def main():
         return check(sys.argv[2], sys.argv[3:])
     if op == "errno":
         print(io_errno(sys.argv[2], sys.argv[3]))
+        return 0
+    if op == "append":
+        append(*sys.argv[2:5])
         return 0
     if op == "checkfd":
         return check_fd(int(sys.argv[2]), sys.argv[3])

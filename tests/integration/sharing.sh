@@ -120,6 +120,46 @@ test_full_device() {
 	stop_pair
 }
 
+# --- a file that grows and shrinks while the client reads it --------------
+
+size_is() {
+	[ "$(stat -c %s "$1")" = "$2" ]
+}
+
+test_sizes_follow() {
+	local src=$DL_TMP/grow.src stop=$DL_TMP/grow.stop pid
+
+	if ! start_pair 256M; then
+		not_ok "a 256 MiB device mounts on two hosts"
+		return
+	fi
+	head -c $((3 * MiB + 5)) /dev/urandom >"$src"
+	# No close while the client looks (a close would log the size at
+	# once): the primary's heartbeat must.
+	"$PY" "$SHARING" append "$A/grow" "$src" "$stop" &
+	pid=$!
+	check "the client sees a file the primary still holds open grow" \
+		wait_until 5 size_is "$B/grow" $((3 * MiB + 5))
+	check "... with the bytes it was given" cmp "$src" "$B/grow"
+	touch "$stop"
+	wait "$pid"
+	truncate -s 1000 "$A/grow"
+	check "the client sees it shrink" wait_until 5 size_is "$B/grow" 1000
+	check "... keeping the bytes below the new end" \
+		cmp -n 1000 "$src" "$B/grow"
+	truncate -s $((2 * MiB)) "$A/grow"
+	check "grown again, the client reads zeros past the old end" \
+		wait_until 5 eval '[ "$(tail -c +1001 "$B/grow" | tr -d "\\0" | wc -c)" = 0 ] &&
+			size_is "$B/grow" $((2 * MiB))'
+	check_errno "the client cannot truncate: EROFS" EROFS \
+		truncate "$B/grow" 10
+	check_errno "nor append: EROFS" EROFS pwrite "$B/grow" $((2 * MiB)) 1
+	check_errno "but writes inside the size" OK pwrite "$B/grow" 0 10
+	check "what the shrink dropped is reclaimed once both let go" \
+		wait_until 10 stat_is "$A" .bytes_waiting_reclaim 0
+	stop_pair
+}
+
 # --- following: a record the client cannot play ----------------------------
 
 test_stuck_and_recover() {
@@ -233,6 +273,7 @@ check "jq, python3, setpriv are installed" \
 	quietly command -v jq python3 setpriv
 test_delete_while_reading
 test_full_device
+test_sizes_follow
 test_stuck_and_recover
 test_evict_dead_client
 test_mkfs_fences

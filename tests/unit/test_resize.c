@@ -293,6 +293,26 @@ static void remount_replays_sizes(void **state)
 	assert_null(inode(d, d->file)->fmap);
 }
 
+/* The heartbeat's sync logs every file written, open or not. */
+static void sync_all_logs_written_files(void **state)
+{
+	struct rdev *d = *state;
+	uint64_t other = make(d, "other");
+
+	write_bytes(d, d->file, 0, 300, 0x66);
+	write_bytes(d, other, 0, 5 * MIB, 0x67);
+	write_bytes(d, d->file, 300, 400, 0x66);
+	assert_int_equal(d->fs.ndirty, 2);
+	assert_int_equal(bpfam_fs_sync_all(&d->fs, &d->err), 0);
+	assert_int_equal(d->fs.ndirty, 0);
+	assert_false(inode(d, other)->dirty);
+	bpfam_fs_close(&d->fs);
+	testdev_mount(&d->fs, d->path, BPFAM_OPEN_WRITER);
+	assert_int_equal(size_of(d, d->file), 400);
+	assert_int_equal(size_of(d, other), 5 * MIB);
+	assert_int_equal(bpfam_fs_sync_all(&d->fs, &d->err), 0);
+}
+
 static void refusals(void **state)
 {
 	struct rdev *d = *state;
@@ -422,6 +442,7 @@ int main(void)
 		T(first_sizing_zeroes),
 		T(trim_returns_reservation),
 		T(remount_replays_sizes),
+		T(sync_all_logs_written_files),
 		T(refusals),
 		T(play_refusals),
 		T(posix_bit_set_at_first_use),
