@@ -83,6 +83,7 @@ struct bpfamd {
 	struct fuse_args fuse_args;	  /* libfuse's options, for the session */
 	struct fuse_cmdline_opts cmdline; /* -s, -o max_threads=, ... */
 	bool recover;		 /* -o recover: read-only up to a bad record */
+	bool size_once;		 /* -o size_once: sizes are set once */
 	uint8_t host_id[16];	 /* -o host-id=, else zero: the machine id */
 	uint32_t period_ms;	 /* -o heartbeat= */
 	struct fuse_session *se; /* for notifications to the kernel */

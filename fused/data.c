@@ -249,7 +249,7 @@ static int write_prepare(struct bpfamd *d, fuse_ino_t ino, uint64_t off,
 	if (!in || !bpfamd_primary(d))
 		return 0;
 	rc = kill_suid(d, in, uid, &err);
-	if (rc || end <= (in->fmap ? in->fmap->size : 0))
+	if (rc || end <= (in->fmap ? in->fmap->size : 0) || d->size_once)
 		return rc;
 	*grows = true;
 	return bpfamd_write_begin(d, ino, off, end, &err);
@@ -282,12 +282,21 @@ void bpfamd_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		fuse_reply_err(req, -rc);
 		return;
 	}
+	/* -o size_once: what fits below the size, as at a size limit. */
+	if (d->size_once && bpfamd_primary(d) && fm && end > fm->size &&
+	    (uint64_t)off < fm->size) {
+		size = fm->size - off;
+		end = fm->size;
+	}
 	/* Past the extents only on a client, which cannot grow a file. */
 	if (!fm || end > bpfam_alloc_fmap_bytes(fm) ||
-	    (!bpfamd_primary(d) && end > fm->size)) {
+	    (!bpfamd_primary(d) && end > fm->size) ||
+	    (d->size_once && end > fm->size)) {
 		put_io(d);
 		free(fm);
-		fuse_reply_err(req, bpfamd_primary(d) ? EIO : EROFS);
+		fuse_reply_err(req, !bpfamd_primary(d) ? EROFS :
+				    d->size_once	  ? EFBIG :
+							    EIO);
 		return;
 	}
 	/* Our copy: let it resolve the bytes this write brings. */

@@ -74,6 +74,9 @@ static const char help_text[] =
 	"                       10..10000, default 100\n"
 	"    -o recover         mount read-only with the records before the\n"
 	"                       first one that does not play, if any\n"
+	"    -o size_once       the famfs rule: a file keeps the size it was\n"
+	"                       first given (resizes EPERM, writes past the\n"
+	"                       end EFBIG or short)\n"
 	"    -o debug, -d       stay in the foreground, log at debug level\n"
 	"                       and trace every FUSE request\n"
 	"    -o ro              mount read-only: the kernel refuses every\n"
@@ -94,6 +97,7 @@ struct own_opts {
 	char *host_id;
 	char *heartbeat;
 	int recover;
+	int size_once;
 	const char *operands[2];
 	int noperands;
 	bool extra; /* a third operand */
@@ -107,6 +111,7 @@ static const struct fuse_opt own_opt_spec[] = {
 	OWN_OPT("host-id=%s", host_id, 0),
 	OWN_OPT("heartbeat=%s", heartbeat, 0),
 	OWN_OPT("recover", recover, 1),
+	OWN_OPT("size_once", size_once, 1),
 	FUSE_OPT_END,
 };
 
@@ -193,6 +198,7 @@ static int set_own(struct bpfamd *d, const struct own_opts *o)
 				   "or machine-id), not all zero",
 				   o->host_id);
 	d->recover = o->recover;
+	d->size_once = o->size_once;
 	return 0;
 }
 

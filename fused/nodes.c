@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,19 +35,24 @@ struct bpfamd_node *bpfamd_node(struct bpfamd *d, uint64_t ino)
 
 void bpfamd_publish(struct bpfamd *d, const struct bpfam_inode *in)
 {
+	struct bpfam_fmap empty = {.version = BPFAM_FMAP_VERSION,
+				   .kind = BPFAM_FMAP_SIMPLE};
 	struct bpfamd_node *n;
 	int rc;
 
-	/* An unlinked file is reached only through references the kernel
-	 * holds already, and a fenced daemon publishes nothing. */
-	if (!in->fmap || !d->maps.skel || in->del_seq || d->fenced)
+	/* A fenced daemon publishes nothing. */
+	if (!S_ISREG(in->mode) || !d->maps.skel || d->fenced)
 		return;
 	n = bpfamd_node(d, in->ino);
 	if (!n || n->published)
 		return;
+	/* A file without space is published too, as an empty fmap: the
+	 * kernel decides at open whether a file takes the fast path, and
+	 * one that grows later must have taken it. */
+	empty.gen = in->gen;
 	/* Keys are only ever inserted or deleted, never rewritten: the
 	 * kernel may be reading the value (kernel.md §3.5). */
-	rc = bpfamd_maps_insert(&d->maps, in->ino, in->fmap);
+	rc = bpfamd_maps_insert(&d->maps, in->ino, in->fmap ? in->fmap : &empty);
 	if (!rc || rc == -EEXIST) {
 		n->published = true;
 		return;
@@ -118,7 +124,9 @@ void bpfamd_publish_all(struct bpfamd *d)
 
 	for (ino = BPFAM_ROOT_INO; ino <= d->fs.max_ino; ino++) {
 		in = bpfam_fs_inode(&d->fs, ino);
-		if (in)
+		/* An unlinked file is reached only through references the
+		 * kernel holds, and it holds none yet. */
+		if (in && !in->del_seq)
 			bpfamd_publish(d, in);
 	}
 }
@@ -205,6 +213,10 @@ int bpfamd_resize(struct bpfamd *d, uint64_t ino, uint64_t size,
 	if (rc)
 		return rc;
 	old = in->fmap ? in->fmap->size : 0;
+	if (d->size_once && old && size != old)
+		return bpfam_err(err, EPERM,
+				 "'%s': size is already set (%llu bytes) and this mount keeps sizes (-o size_once)",
+				 in->name, (unsigned long long)old);
 	rc = with_reclaim(d, do_resize, &a);
 	if (rc)
 		return rc;

@@ -111,6 +111,37 @@ test_readonly() {
 	check "unmounts cleanly" dl_stop "$mnt"
 }
 
+# -o size_once: famfs's rule, for those who want it.
+test_size_once() {
+	local mnt MiB=$((1 << 20))
+
+	mnt=$(dl_mountpoint once)
+	if ! dl_start "$mnt" -o size_once,role=primary; then
+		not_ok "bpfamd -o size_once mounts"
+		return
+	fi
+	ok "bpfamd -o size_once mounts"
+	"$BPFAM" creat -s 3M "$mnt/once"
+	check_errno "-o size_once: ftruncate to another size: EPERM" EPERM \
+		truncate "$mnt/once" $((5 * MiB))
+	check_errno "-o size_once: ftruncate to its size: no-op" OK \
+		truncate "$mnt/once" $((3 * MiB))
+	check_errno "-o size_once: open(O_TRUNC): EPERM" EPERM \
+		trunc-open "$mnt/once"
+	check_errno "-o size_once: writing at EOF: EFBIG" EFBIG \
+		pwrite "$mnt/once" $((3 * MiB)) 1
+	check_errno "-o size_once: a write crossing EOF is short" SHORT:10 \
+		pwrite "$mnt/once" $((3 * MiB - 10)) 20
+	check "-o size_once: the size stayed" \
+		[ "$(stat -c %s "$mnt/once")" = $((3 * MiB)) ]
+	check_errno "-o size_once: creating an empty file" OK creat "$mnt/empty"
+	check_errno "-o size_once: an empty file cannot be written: EFBIG" \
+		EFBIG pwrite "$mnt/empty" 0 1
+	check_errno "-o size_once: ... but sized once by ftruncate" OK \
+		truncate "$mnt/empty" $((1 * MiB))
+	check "unmounts cleanly" dl_stop "$mnt"
+}
+
 # tasks PID: how many threads PID has.
 tasks() {
 	find "/proc/$1/task" -mindepth 1 -maxdepth 1 | wc -l
@@ -274,6 +305,7 @@ main() {
 	test_cmdline
 	test_after_operands
 	test_readonly
+	test_size_once
 	test_threads
 	test_debug
 	test_mount8
