@@ -116,8 +116,11 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 	/* The kernel then clears set-user-ID and set-group-ID itself on
 	 * truncate and chown (a SETATTR of the mode); writes, which it
-	 * leaves to the server in direct I/O, are bpfamd_write()'s. */
-	conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
+	 * leaves to the server in direct I/O, are bpfamd_write()'s.  Not on
+	 * a client: it cannot change a mode (EROFS), and the kernel would
+	 * fail a fast-path write to a set-ID file on that SETATTR. */
+	if (bpfamd_primary(d))
+		conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
 	if (!d->allow_mmap_offered)
 		bpfamd_log(LOG_WARNING,
 			   "the kernel cannot mmap direct-I/O files "

@@ -1396,6 +1396,37 @@ static int zero(struct bpfam_fs *fs, const char *name,
 	return 0;
 }
 
+/*
+ * Hosts map a file's last page whole: the bytes past the size in it must
+ * be zeros too.  The largest page size of a host that maps these files.
+ */
+#define ZERO_GRAIN (64ULL << 10)
+
+static uint64_t grain_up(uint64_t x)
+{
+	return (x + ZERO_GRAIN - 1) & ~(ZERO_GRAIN - 1);
+}
+
+/*
+ * Zero file bytes [from, to) of @in, and those up to the grain after @to,
+ * skipping what is known zero already (bpfam_inode.zero_end).
+ */
+static int zero_past(struct bpfam_fs *fs, struct bpfam_inode *in,
+		     uint64_t from, uint64_t to, struct bpfam_err *err)
+{
+	uint64_t cap = bpfam_alloc_fmap_bytes(in->fmap);
+	uint64_t end = grain_up(to) < cap ? grain_up(to) : cap;
+	int rc = 0;
+
+	if (in->zero_end > from)
+		from = in->zero_end;
+	if (from < end)
+		rc = zero(fs, in->name, in->fmap, from, end, err);
+	if (!rc && end > in->zero_end)
+		in->zero_end = end;
+	return rc;
+}
+
 static int allocate(struct bpfam_fs *fs, const struct bpfam_inode *in,
 		    uint64_t size, uint32_t strips, uint64_t chunk,
 		    struct bpfam_fmap *m, struct bpfam_err *err)
@@ -1451,7 +1482,11 @@ int bpfam_fs_set_size(struct bpfam_fs *fs, uint64_t ino, uint64_t size,
 	r->fmap.ino = ino;
 	rc = allocate(fs, in, size, strips, chunk, &r->fmap.map, err);
 	if (!rc)
-		rc = zero(fs, in->name, &r->fmap.map, 0, size, err);
+		rc = zero(fs, in->name, &r->fmap.map, 0,
+			  grain_up(size) < bpfam_alloc_fmap_bytes(&r->fmap.map) ?
+				  grain_up(size) :
+				  bpfam_alloc_fmap_bytes(&r->fmap.map),
+			  err);
 	if (!rc)
 		rc = commit(fs, r, err);
 	free(r);
@@ -1617,6 +1652,9 @@ static int shrink(struct bpfam_fs *fs, struct bpfam_inode *in, uint64_t keep,
 	m->size = size;
 	rc = log_fmap(fs, in, m, err);
 	free(m);
+	/* Extents it gets later are not known zero. */
+	if (!rc && in->zero_end > keep)
+		in->zero_end = keep;
 	return rc;
 }
 
@@ -1664,13 +1702,18 @@ int bpfam_fs_resize(struct bpfam_fs *fs, uint64_t ino, uint64_t size,
 		rc = shrink(fs, in, size, size, err);
 		if (rc < 0)
 			return rc;
-		if (!rc)
-			return log_size(fs, in, 0, 0, time_ns, err);
-		return log_size(fs, in, BPFAM_ATTR_SIZE, size, time_ns, err);
+		rc = log_size(fs, in, rc ? BPFAM_ATTR_SIZE : 0, size, time_ns,
+			      err);
+		/* What stays of the file past its new end reads as zeros,
+		 * as a local filesystem's partial last page does. */
+		in->zero_end = 0;
+		if (!rc && in->fmap)
+			rc = zero_past(fs, in, size, size, err);
+		return rc;
 	}
 	rc = grow(fs, in, size, 0, err);
 	if (!rc && size > old)
-		rc = zero(fs, in->name, in->fmap, old, size, err);
+		rc = zero_past(fs, in, old, size, err);
 	if (rc)
 		return rc;
 	return log_size(fs, in, BPFAM_ATTR_SIZE, size, time_ns, err);
@@ -1680,7 +1723,7 @@ int bpfam_fs_write_begin(struct bpfam_fs *fs, uint64_t ino, uint64_t off,
 			 uint64_t end, struct bpfam_err *err)
 {
 	struct bpfam_inode *in;
-	uint64_t have, size;
+	uint64_t have, size, from;
 	int rc;
 
 	rc = regular(fs, ino, &in, err);
@@ -1691,11 +1734,19 @@ int bpfam_fs_write_begin(struct bpfam_fs *fs, uint64_t ino, uint64_t off,
 				 "'%s': a write to offset %llu is past the largest file",
 				 in->name, (unsigned long long)end);
 	size = size_of(in);
+	if (in->fmap && in->fmap->kind != BPFAM_FMAP_SIMPLE && end > size)
+		return bpfam_err(err, EPERM,
+				 "'%s': an interleaved file keeps the size it was given (%llu bytes)",
+				 in->name, (unsigned long long)size);
 	have = bpfam_alloc_fmap_bytes(in->fmap);
 	/* Double what it has, up to 1 GiB at a time. */
 	rc = grow(fs, in, end, have < (1ULL << 30) ? have : 1ULL << 30, err);
-	if (!rc && off > size)
-		rc = zero(fs, in->name, in->fmap, size, off, err);
+	/* The gap before the data, and the rest of its last page after. */
+	from = in->zero_end > size ? in->zero_end : size;
+	if (!rc && from < off)
+		rc = zero(fs, in->name, in->fmap, from, off, err);
+	if (!rc)
+		rc = zero_past(fs, in, end, end, err);
 	return rc;
 }
 

@@ -66,6 +66,10 @@ struct bpfam_inode {
 	uint32_t nchildren;
 	uint32_t children_cap;
 	bool dirty;        /* size or times changed here, not yet logged */
+	/* The writer knows [size, zero_end) reads as zeros (0: nothing past
+	 * the size), so that a page mapped across the end shows no bytes a
+	 * deleted file left there. */
+	uint64_t zero_end;
 	struct bpfam_inode *ino_next;  /* hash chain */
 };
 

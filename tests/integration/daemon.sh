@@ -262,6 +262,10 @@ test_sizes() {
 		pwrite "$u" $((8 * MiB)) 1
 	check_errno "... but goes to 0 (shell >)" OK trunc-open "$u"
 	check "... and is then a plain empty file" [ "$(size_of "$u")" = 0 ]
+	"$BPFAM" creat --interleave 2 --chunk 2M -s 7M "$il"
+	check_errno "an interleaved file with room in its strips cannot grow either: EPERM" \
+		EPERM pwrite "$il" $((7 * MiB)) 1
+	check "... and keeps its size" [ "$(size_of "$il")" = $((7 * MiB)) ]
 	rm -f "$il"
 }
 

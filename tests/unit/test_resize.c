@@ -247,6 +247,37 @@ static void first_sizing_zeroes(void **state)
 	assert_int_equal(inode(d, c)->fmap->kind, BPFAM_FMAP_INTERLEAVED);
 }
 
+/*
+ * A host maps a file's last page whole: past the size, up to 64 KiB, it
+ * reads zeros — after a write, a first sizing and a shrink alike.
+ */
+static void last_page_past_size_is_zero(void **state)
+{
+	struct rdev *d = *state;
+	uint64_t b = make(d, "b"), c = make(d, "c");
+
+	write_bytes(d, d->file, 0, 8 * MIB, 0x99);
+	assert_int_equal(bpfam_fs_delete(&d->fs, BPFAM_ROOT_INO, "file", false,
+					 &d->err),
+			 0);
+	assert_int_equal(bpfam_fs_reclaim(&d->fs, d->fs.log.next_seq, &d->err),
+			 1);
+	write_bytes(d, b, 0, 100, 0x01);
+	expect(d, b, 100, 64 << 10, 0);
+	write_bytes(d, b, 200000, 200001, 0x02);
+	expect(d, b, 100, 200000, 0);
+	expect(d, b, 200001, 256 << 10, 0);
+	assert_int_equal(bpfam_fs_set_size(&d->fs, c, 5000, 0, 0, &d->err), 0);
+	expect(d, c, 0, 64 << 10, 0);
+	write_bytes(d, b, 0, 3 * MIB, 0x03);
+	resize(d, b, 1000);
+	expect(d, b, 0, 1000, 0x03);
+	expect(d, b, 1000, 64 << 10, 0);
+	/* What was past the grain is not known zero: regrowth zeroes it. */
+	resize(d, b, 2 * MIB);
+	expect(d, b, 1000, 2 * MIB, 0);
+}
+
 /* The last close gives back the reservation; KEEP_SIZE's stays. */
 static void trim_returns_reservation(void **state)
 {
@@ -440,6 +471,7 @@ int main(void)
 		T(write_past_size_zeroes_gap),
 		T(dropped_tail_waits_then_reads_zeros),
 		T(first_sizing_zeroes),
+		T(last_page_past_size_is_zero),
 		T(trim_returns_reservation),
 		T(remount_replays_sizes),
 		T(sync_all_logs_written_files),
