@@ -4,14 +4,16 @@
  * the design; this header is the state its files share.
  *
  * Locking: struct bpfam_fs is not thread-safe, so `lock` covers the
- * namespace, the node table and the BPF map entries.  An fmap never changes
- * once set, and an inode and its fmap are freed only when a reclaim record
- * passes them, which this host's horizon forbids while the kernel holds a
- * reference to the node (a request in flight holds one): so a pointer taken
- * under the lock stays valid after it is dropped, and the data path copies
- * without it.  The data path holds `io` shared while it touches the device;
- * fencing takes it exclusive, so once a fence is acknowledged no copy is in
- * flight.  Order: io before lock.
+ * namespace, the node table and the BPF map entries.  A resize replaces an
+ * inode's fmap, so the data path copies the fmap under the lock and the
+ * data without it (a write that extends a file: under it).  An inode is
+ * freed only when a reclaim record passes it, and extents a resize dropped
+ * only when one passes that resize, which this host's horizon forbids
+ * while the kernel holds a reference to the node (a request in flight
+ * holds one) and, for dropped extents, until the keeper has told the
+ * kernel and taken `io` exclusive.  The data path holds `io` shared while
+ * it touches the device; fencing takes it exclusive too, so once a fence
+ * is acknowledged no copy is in flight.  Order: io before lock.
  */
 #ifndef BPFAMD_H
 #define BPFAMD_H

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bpfam cp: copy files into a mounted bpfam.  A bpfam file cannot grow, so
- * each copy is created with its final size first (one allocation), then
- * filled, then read back and compared with the source: the copy is only
- * reported done once the bytes on the shared memory are known to be right.
+ * bpfam cp: copy files into a mounted bpfam.  Each copy is created with
+ * its final size first (one allocation, and the only way to interleave
+ * it), then filled, then read back and compared with the source: the copy
+ * is only reported done once the bytes on the shared memory are known to
+ * be right.
  * With -r, directories are copied as trees, their directories made first.
  */
 #include <dirent.h>

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bpfam creat: make a new file of a given size on a mounted bpfam.  A bpfam
- * file's size is set exactly once, and that is when its space is allocated,
- * so this is how a file that something else will write in place (fio, an
- * application's mmap) comes to exist.  With --random it also fills the
- * file with a seeded stream that bpfam verify checks later, on any host.
+ * bpfam creat: make a new file of a given size on a mounted bpfam, its
+ * space allocated (and zeroed) in one step: how a file that something else
+ * will write in place (fio, an application's mmap) comes to exist, and how
+ * an interleaved file, which keeps its size, is made.  With --random it
+ * also fills the file with a seeded stream that bpfam verify checks later,
+ * on any host.
  */
 #include <errno.h>
 #include <getopt.h>

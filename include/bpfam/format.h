@@ -153,7 +153,7 @@ struct bpfam_slot {
 
 enum bpfam_rec_type {
 	BPFAM_REC_MKNOD = 1,   /* a new file or directory, empty */
-	BPFAM_REC_FMAP = 2,    /* a file's size and extents, set once */
+	BPFAM_REC_FMAP = 2,    /* a file's size and extents (again: a resize) */
 	BPFAM_REC_SETATTR = 3, /* mode, owner, times */
 	BPFAM_REC_DELETE = 4,  /* unlink/rmdir: the name goes, space waits */
 	BPFAM_REC_RECLAIM = 5, /* space of deletes below `upto` is free again */
