@@ -1470,7 +1470,7 @@ int bpfam_fs_set_size(struct bpfam_fs *fs, uint64_t ino, uint64_t size,
 				 in->name);
 	if (in->fmap)
 		return bpfam_err(err, EPERM,
-				 "'%s': size is already set (%llu bytes); bpfam files are sized once",
+				 "'%s': already sized (%llu bytes): a layout shapes only the first sizing",
 				 in->name, (unsigned long long)in->fmap->size);
 	if (!size)
 		return bpfam_err(err, EINVAL, "'%s': size must be above zero",

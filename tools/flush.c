@@ -167,11 +167,11 @@ static int flush_range(struct flush *f)
 static int unsized(const struct flush *f)
 {
 	if (f->whole) {
-		printf("%s: nothing to flush: its size is not set\n", f->path);
+		printf("%s: nothing to flush: it is empty\n", f->path);
 		return EXIT_OK;
 	}
 	cmd_error(NAME,
-		  "%s: range %llu+%llu is past the end of the file (its size is not set)",
+		  "%s: range %llu+%llu is past the end of the file (it is empty)",
 		  f->path, (unsigned long long)f->off,
 		  (unsigned long long)f->len);
 	return EXIT_FAIL;

@@ -174,7 +174,7 @@ static int getmap(const char *path, bool json, bool chunks)
 	if (err == -ENODATA) {
 		cmd_error(
 			"getmap",
-			"%s: no fmap: its size is not set yet, or it is not on "
+			"%s: no fmap: it holds no space (empty), or it is not on "
 			"a bpfam mount",
 			path);
 		return EXIT_FAIL;

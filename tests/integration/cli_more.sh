@@ -97,7 +97,7 @@ test_random() {
 		"$MNT/none: No such file or directory \(ENOENT\)" \
 		"$BPFAM" verify --seed 1 "$MNT/none"
 	check_err "verify of an unsized file" 1 \
-		"$MNT/unsized: nothing to verify: its size is not set" \
+		"$MNT/unsized: nothing to verify: it is empty" \
 		bash -c "touch '$MNT/unsized' && '$BPFAM' verify --seed 1 '$MNT/unsized'"
 	head -c 1M /dev/zero >"$OUT/z"
 	check_err "verify outside a bpfam is refused" 1 \

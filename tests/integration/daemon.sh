@@ -141,7 +141,7 @@ test_copy_sizes() {
 	check "an empty source makes an empty file" \
 		[ "$(size_of "$MNT/multi/empty")" = 0 ]
 	check_err "getmap of an unsized file says it has no fmap" 1 \
-		'size is not set' "$BPFAM" getmap "$MNT/multi/empty"
+		'it holds no space' "$BPFAM" getmap "$MNT/multi/empty"
 	check_err "bpfam cp omits a directory" 1 "omitting directory" \
 		"$BPFAM" cp "$SRC" "$MNT/multi"
 	check_err "bpfam cp does not replace an existing file" 1 \

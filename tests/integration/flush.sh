@@ -98,10 +98,10 @@ test_refusals() {
 	check_err "a range running past the end is refused" 1 \
 		"past the end of the file" "$BPFAM" flush "$f" 4M 4M
 	check_err "a range of an unsized file is refused" 1 \
-		"past the end of the file \(its size is not set\)" \
+		"past the end of the file \(it is empty\)" \
 		bash -c "touch '$MNT/empty' && '$BPFAM' flush '$MNT/empty' 0 1"
 	stdout_has "a whole unsized file: nothing to flush" \
-		"^$MNT/empty: nothing to flush: its size is not set$" \
+		"^$MNT/empty: nothing to flush: it is empty$" \
 		"$BPFAM" flush "$MNT/empty"
 	echo data >"$out"
 	check_err "a file outside a bpfam mount is refused" 1 \

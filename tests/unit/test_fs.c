@@ -229,7 +229,7 @@ static void set_size_once(void **state)
 	struct bpfam_record r;
 
 	assert_err(bpfam_fs_set_size(&d->fs, d->file, 7 * MIB, 0, 0, &d->err),
-		   EPERM, &d->err, "size is already set (5242880 bytes)");
+		   EPERM, &d->err, "already sized (5242880 bytes)");
 	fmap_record(d, &r, d->dir, DEV_SIZE - UNIT, UNIT);
 	play_rejects(d, &r, "inode 2 is not a file");
 	assert_err(bpfam_fs_set_size(&d->fs, d->dir, MIB, 0, 0, &d->err),
