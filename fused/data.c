@@ -198,7 +198,10 @@ static long write_file(struct bpfamd *d, fuse_ino_t ino,
 		       const struct bpfam_fmap *fm, const char *buf,
 		       size_t size, uint64_t off)
 {
-	struct copy c = {.d = d, .fm = fm, .pos = off, .end = off + size,
+	struct copy c = {.d = d,
+			 .fm = fm,
+			 .pos = off,
+			 .end = off + size,
 			 .buf = (char *)buf};
 	uint64_t dev_off = NO_FAULT;
 	int rc;
@@ -216,8 +219,8 @@ static long write_file(struct bpfamd *d, fuse_ino_t ino,
  * which libfuse 3.14 does not pass on), so the caller's uid stands in for
  * the capability.
  */
-static int kill_suid(struct bpfamd *d, const struct bpfam_inode *in,
-		     uid_t uid, struct bpfam_err *err)
+static int kill_suid(struct bpfamd *d, const struct bpfam_inode *in, uid_t uid,
+		     struct bpfam_err *err)
 {
 	struct bpfam_attrs a = {.mode = in->mode & 07777,
 				.ctime_ns = bpfamd_now_ns()};
@@ -295,8 +298,8 @@ void bpfamd_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		put_io(d);
 		free(fm);
 		fuse_reply_err(req, !bpfamd_primary(d) ? EROFS :
-				    d->size_once	  ? EFBIG :
-							    EIO);
+				    d->size_once       ? EFBIG :
+							 EIO);
 		return;
 	}
 	/* Our copy: let it resolve the bytes this write brings. */

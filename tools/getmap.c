@@ -172,11 +172,11 @@ static int getmap(const char *path, bool json, bool chunks)
 	}
 	err = get_fmap("getmap", path, &m);
 	if (err == -ENODATA) {
-		cmd_error(
-			"getmap",
-			"%s: no fmap: it holds no space (empty), or it is not on "
-			"a bpfam mount",
-			path);
+		cmd_error("getmap",
+			  "%s: no fmap: it holds no space (empty), or it is "
+			  "not on "
+			  "a bpfam mount",
+			  path);
 		return EXIT_FAIL;
 	}
 	if (err)

@@ -32,8 +32,7 @@ static int verify(const char *path, uint64_t seed)
 	} else if (!S_ISREG(st.st_mode)) {
 		cmd_error("verify", "%s: not a regular file", path);
 	} else if (!st.st_size) {
-		cmd_error("verify",
-			  "%s: nothing to verify: it is empty", path);
+		cmd_error("verify", "%s: nothing to verify: it is empty", path);
 	} else if (!pattern_verify("verify", fd, path, seed, st.st_size)) {
 		ret = EXIT_OK;
 	}

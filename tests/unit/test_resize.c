@@ -233,17 +233,16 @@ static void first_sizing_zeroes(void **state)
 	uint64_t b = make(d, "b"), c = make(d, "c");
 
 	write_bytes(d, d->file, 0, 4 * MIB, 0x77);
-	assert_int_equal(bpfam_fs_delete(&d->fs, BPFAM_ROOT_INO, "file", false,
-					 &d->err),
-			 0);
+	assert_int_equal(
+		bpfam_fs_delete(&d->fs, BPFAM_ROOT_INO, "file", false, &d->err),
+		0);
 	assert_int_equal(bpfam_fs_reclaim(&d->fs, d->fs.log.next_seq, &d->err),
 			 1);
 	assert_int_equal(bpfam_fs_set_size(&d->fs, b, 4 * MIB, 0, 0, &d->err),
 			 0);
 	expect(d, b, 0, 4 * MIB, 0);
-	assert_int_equal(bpfam_fs_set_size(&d->fs, c, 8 * MIB, 2, UNIT,
-					   &d->err),
-			 0);
+	assert_int_equal(
+		bpfam_fs_set_size(&d->fs, c, 8 * MIB, 2, UNIT, &d->err), 0);
 	assert_int_equal(inode(d, c)->fmap->kind, BPFAM_FMAP_INTERLEAVED);
 }
 
@@ -257,9 +256,9 @@ static void last_page_past_size_is_zero(void **state)
 	uint64_t b = make(d, "b"), c = make(d, "c");
 
 	write_bytes(d, d->file, 0, 8 * MIB, 0x99);
-	assert_int_equal(bpfam_fs_delete(&d->fs, BPFAM_ROOT_INO, "file", false,
-					 &d->err),
-			 0);
+	assert_int_equal(
+		bpfam_fs_delete(&d->fs, BPFAM_ROOT_INO, "file", false, &d->err),
+		0);
 	assert_int_equal(bpfam_fs_reclaim(&d->fs, d->fs.log.next_seq, &d->err),
 			 1);
 	write_bytes(d, b, 0, 100, 0x01);
@@ -285,8 +284,7 @@ static void trim_returns_reservation(void **state)
 
 	write_bytes(d, d->file, 0, MIB, 0x33);
 	write_bytes(d, d->file, MIB, 5 * MIB, 0x33);
-	assert_true(bpfam_alloc_fmap_bytes(inode(d, d->file)->fmap) >
-		    6 * MIB);
+	assert_true(bpfam_alloc_fmap_bytes(inode(d, d->file)->fmap) > 6 * MIB);
 	assert_int_equal(bpfam_fs_trim(&d->fs, d->file, 0, &d->err), 0);
 	assert_int_equal(bpfam_alloc_fmap_bytes(inode(d, d->file)->fmap),
 			 6 * MIB);
@@ -353,8 +351,7 @@ static void refusals(void **state)
 	assert_err(bpfam_fs_resize(&d->fs, d->file, DEV_SIZE, 1, &d->err),
 		   EFBIG, &d->err, "more than the filesystem holds");
 	resize(d, d->file, 900 * MIB);
-	assert_err(bpfam_fs_resize(&d->fs, make(d, "b"), 900 * MIB, 1,
-				   &d->err),
+	assert_err(bpfam_fs_resize(&d->fs, make(d, "b"), 900 * MIB, 1, &d->err),
 		   ENOSPC, &d->err, "no room to grow");
 	assert_err(bpfam_fs_write_begin(&d->fs, d->file, DEV_SIZE, DEV_SIZE + 1,
 					&d->err),
@@ -364,14 +361,14 @@ static void refusals(void **state)
 			 0);
 	assert_err(bpfam_fs_resize(&d->fs, dir->ino, 1, 1, &d->err), EISDIR,
 		   &d->err, "not a regular file");
-	assert_err(bpfam_fs_resize(&d->fs, 999, 1, 1, &d->err), ENOENT,
-		   &d->err, "no such inode");
+	assert_err(bpfam_fs_resize(&d->fs, 999, 1, 1, &d->err), ENOENT, &d->err,
+		   "no such inode");
 	resize(d, d->file, 0);
-	assert_int_equal(bpfam_fs_set_size(&d->fs, striped, 8 * MIB, 2, UNIT,
-					   &d->err),
-			 0);
-	assert_err(bpfam_fs_resize(&d->fs, striped, 4 * MIB, 1, &d->err),
-		   EPERM, &d->err, "interleaved file keeps the size");
+	assert_int_equal(
+		bpfam_fs_set_size(&d->fs, striped, 8 * MIB, 2, UNIT, &d->err),
+		0);
+	assert_err(bpfam_fs_resize(&d->fs, striped, 4 * MIB, 1, &d->err), EPERM,
+		   &d->err, "interleaved file keeps the size");
 	assert_err(bpfam_fs_write_begin(&d->fs, striped, 0, 9 * MIB, &d->err),
 		   EPERM, &d->err, "interleaved file keeps the size");
 	resize(d, striped, 0);
@@ -436,9 +433,9 @@ static void posix_bit_set_at_first_use(void **state)
 	bpfam_sb_encode(&sb, (struct bpfam_sb *)d->fs.dev.base);
 	bpfam_fs_close(&d->fs);
 	/* Its log now holds a record the superblock does not allow. */
-	assert_int_equal(bpfam_fs_mount(&d->fs, d->path, BPFAM_OPEN_WRITER,
-					&d->err),
-			 -EBADMSG);
+	assert_int_equal(
+		bpfam_fs_mount(&d->fs, d->path, BPFAM_OPEN_WRITER, &d->err),
+		-EBADMSG);
 	assert_non_null(strstr(d->err.msg, "needs the POSIX feature"));
 	testdev_remove(d->path);
 
