@@ -42,28 +42,6 @@ declare -A FIELDS=(
 )
 COPIES=(cp-a cp-r tar rsync dd shell)
 
-# quietly CMD...: CMD without its stdout (check prints its verdict there).
-quietly() {
-	"$@" >/dev/null
-}
-
-# The tmpfs mounts under $DL_MNTROOT go first; dl_cleanup does the rest.
-copy_cleanup() {
-	local m
-	awk -v r="$DL_MNTROOT/" 'index($2, r) == 1 && $3 == "tmpfs" { print $2 }' \
-		/proc/self/mounts | while read -r m; do
-		umount "$m" || umount -l "$m"
-	done
-	dl_cleanup
-}
-
-# mount_tmpfs NAME SIZE: a fresh tmpfs on a new mountpoint; prints it.
-mount_tmpfs() {
-	local m
-
-	m=$(dl_mountpoint "$1") || return 1
-	mount -t tmpfs -o "size=$2,mode=0755" "copytools-$1" "$m" && echo "$m"
-}
 
 have_tools() {
 	local t missing=()
@@ -261,10 +239,9 @@ main() {
 	check "rsync, tar, setfattr, getfattr, cp, dd, jq, python3 are installed" \
 		have_tools
 	dl_init "${1:-build}"
-	trap copy_cleanup EXIT
-	check "/dev/shm has 5 GiB free (a 4 GiB device, the source)" shm_has 5
+		check "/dev/shm has 5 GiB free (a 4 GiB device, the source)" shm_has 5
 
-	SRC=$(mount_tmpfs src 1g) || {
+	SRC=$(dl_tmpfs src 1g) || {
 		not_ok "mount a tmpfs for the source"
 		return
 	}
@@ -272,7 +249,7 @@ main() {
 	check "make the source tree (0 B .. 300 MiB, links, xattrs, modes)" \
 		make_source
 	if [ "${COPY_TARGET:-}" = tmpfs ]; then
-		DST=$(mount_tmpfs dst 3g) || return
+		DST=$(dl_tmpfs dst 3g) || return
 	else
 		DST=$(dl_mountpoint bpfam)
 		# Sparse in /dev/shm: only what the copies write takes memory.

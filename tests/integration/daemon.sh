@@ -28,11 +28,6 @@ make_sources() {
 		: >"$SRC/empty"
 }
 
-# quietly CMD...: CMD without its stdout (check prints its verdict there).
-quietly() {
-	"$@" >/dev/null
-}
-
 size_of() {
 	stat -c %s "$1"
 }

@@ -41,6 +41,20 @@ wait_until() {
 	return 1
 }
 
+# quietly CMD...: CMD without its stdout (check prints its verdict there).
+quietly() {
+	"$@" >/dev/null
+}
+
+# dl_tmpfs NAME SIZE: a fresh tmpfs on a new mountpoint, for suites that
+# compare bpfam with it; prints the mountpoint.  dl_cleanup unmounts it.
+dl_tmpfs() {
+	local m
+
+	m=$(dl_mountpoint "$1") || return 1
+	mount -t tmpfs -o "size=$2,mode=0755" "bpfam-test-$1" "$m" && echo "$m"
+}
+
 # stats_of MNT JQ-FILTER: a field of `bpfam stats --json MNT`.
 stats_of() {
 	"$BPFAM" stats --json "$1" | jq -r "$2"
@@ -125,6 +139,10 @@ dl_cleanup() {
 	done
 	for m in "$DL_MNTROOT"/*; do
 		dl_mounted "$m" && umount -l "$m"
+	done
+	awk -v r="$DL_MNTROOT/" 'index($2, r) == 1 && $3 == "tmpfs" { print $2 }' \
+		/proc/self/mounts | while read -r m; do
+		umount "$m" || umount -l "$m"
 	done
 	rm -rf "$DL_TMP"
 	# rmdir, not rm -r: never delete through a mount that would not go.

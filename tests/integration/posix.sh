@@ -49,28 +49,6 @@ by_design statvfs-counts "fewer=True back=False" \
 
 # --- set-up ------------------------------------------------------------------
 
-# quietly CMD...: CMD without its stdout (check prints its verdict there).
-quietly() {
-	"$@" >/dev/null
-}
-
-# The tmpfs mounts under $DL_MNTROOT go first; dl_cleanup does the rest.
-posix_cleanup() {
-	local m
-	awk -v r="$DL_MNTROOT/" 'index($2, r) == 1 && $3 == "tmpfs" { print $2 }' \
-		/proc/self/mounts | while read -r m; do
-		umount "$m" || umount -l "$m"
-	done
-	dl_cleanup
-}
-
-# mount_tmpfs NAME: a fresh tmpfs on a new mountpoint; prints it.
-mount_tmpfs() {
-	local m
-
-	m=$(dl_mountpoint "$1") || return 1
-	mount -t tmpfs -o size=1g,mode=0755 "posix-$1" "$m" && echo "$m"
-}
 
 # run_rules TOP LABEL: the runner as root in TOP/root and as nobody in
 # TOP/nobody, each directory mode 1777 as /tmp; outputs in $DL_TMP/LABEL.*.
@@ -321,15 +299,14 @@ main() {
 	check "python3, jq, setpriv, timeout are installed" \
 		quietly command -v "$PY" jq setpriv timeout
 	dl_init "${1:-build}"
-	trap posix_cleanup EXIT
-	"$PY" "$RUNNER" list >"$DL_TMP/rules"
+		"$PY" "$RUNNER" list >"$DL_TMP/rules"
 
-	TMPFS=$(mount_tmpfs tmpfs) || {
+	TMPFS=$(dl_tmpfs tmpfs 1g) || {
 		not_ok "mount a tmpfs"
 		return
 	}
 	if [ "$OTHER" = tmpfs2 ]; then
-		MNT=$(mount_tmpfs tmpfs2) || {
+		MNT=$(dl_tmpfs tmpfs2 1g) || {
 			not_ok "mount a second tmpfs"
 			return
 		}

@@ -20,8 +20,8 @@ MiB=$((1 << 20))
 ID_A=aaaaaaaa-0000-0000-0000-00000000000a
 ID_B=bbbbbbbb-0000-0000-0000-00000000000b
 
-# quietly CMD...: CMD without its output (check prints its verdict there).
-quietly() {
+# silently CMD...: CMD without its output (check prints its verdict there).
+silently() {
 	"$@" >/dev/null 2>&1
 }
 
@@ -215,7 +215,7 @@ test_mkfs_fences() {
 	check_err "plain mkfs refuses a device hosts have mounted" 1 \
 		"holds an existing bpfam" "$BPFAM" mkfs "$DEV"
 	check "mkfs --force fences both hosts, waits for them, formats" \
-		quietly "$BPFAM" mkfs --force --host-id "$ID_A" "$DEV"
+		silently "$BPFAM" mkfs --force --host-id "$ID_A" "$DEV"
 	check "the client says it is fenced, in stats" \
 		sh -c "$BPFAM stats --json $B | jq -e '.fenced | test(\"fenced|superblock\")' >/dev/null"
 	check "... once in its log" \
@@ -263,14 +263,14 @@ test_evict_dead_client() {
 		sh -c "sleep 1; [ \"\$($BPFAM stats --json $A | jq .bytes_waiting_reclaim)\" = $((2 * MiB)) ]"
 	check "bpfam hosts shows the client dead" \
 		sh -c "$BPFAM hosts --json $DEV | jq -e '.[] | select(.host_id == \"$ID_B\") | .state == \"dead\"' >/dev/null"
-	check "bpfam host evict removes it" quietly "$BPFAM" host evict "$ID_B" "$DEV"
+	check "bpfam host evict removes it" silently "$BPFAM" host evict "$ID_B" "$DEV"
 	check "and its horizon stops holding the space: reclaimed" \
 		wait_until 5 stat_is "$A" .bytes_waiting_reclaim 0
 	dl_stop "$A"
 }
 
 check "jq, python3, setpriv are installed" \
-	quietly command -v jq python3 setpriv
+	silently command -v jq python3 setpriv
 test_delete_while_reading
 test_full_device
 test_sizes_follow

@@ -32,8 +32,8 @@ names_are() {
 	[ "$("$PY" -c 'import os, sys; print(" ".join(sorted(os.listxattr(sys.argv[1]))))' "$f")" = "$*" ]
 }
 
-# quietly CMD...: CMD without its output (check prints its verdict there).
-quietly() {
+# silently CMD...: CMD without its output (check prints its verdict there).
+silently() {
 	"$@" >/dev/null 2>&1
 }
 
@@ -97,7 +97,7 @@ test_round_trip() {
 test_control_names() {
 	"$BPFAM" creat -s 2M "$A/sized" >/dev/null
 	check "a sized file has user.bpfam.fmap to get" \
-		quietly getfattr -n user.bpfam.fmap "$A/sized"
+		silently getfattr -n user.bpfam.fmap "$A/sized"
 	check "... but listxattr shows no user.bpfam.* name" \
 		names_are "$A/sized"
 	check "the root lists user.root, not user.bpfam.stats" \
@@ -239,7 +239,7 @@ test_remount() {
 	dl_stop "$B"
 	check "the primary unmounts" dl_stop "$A"
 	check "fsck: the log with attributes is clean" \
-		quietly "$BPFAM" fsck "$DEV"
+		silently "$BPFAM" fsck "$DEV"
 	check "logdump shows an xattr record by name and length" \
 		stdout_has_exact "$("$BPFAM" logdump "$DEV")" \
 		'.* xattr ino [0-9]+ set "user.big" value_len 61440 time_ns [0-9]+'
