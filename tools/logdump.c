@@ -97,20 +97,50 @@ static void text_fmap(const struct bpfam_record *r)
 		       (unsigned long long)m->ext[i].len);
 }
 
+/* The fields a setattr record carries, by valid bit, as text and JSON
+ * name them. */
+static const struct {
+	uint32_t bit;
+	const char *name;
+} attr_fields[] = {
+	{BPFAM_ATTR_MODE, "mode"},	   {BPFAM_ATTR_UID, "uid"},
+	{BPFAM_ATTR_GID, "gid"},	   {BPFAM_ATTR_MTIME, "mtime_ns"},
+	{BPFAM_ATTR_ATIME, "atime_ns"}, {BPFAM_ATTR_CTIME, "ctime_ns"},
+	{BPFAM_ATTR_SIZE, "size"},
+};
+
+static uint64_t attr_value(const struct bpfam_record *r, uint32_t bit)
+{
+	switch (bit) {
+	case BPFAM_ATTR_MODE:
+		return r->setattr.mode;
+	case BPFAM_ATTR_UID:
+		return r->setattr.uid;
+	case BPFAM_ATTR_GID:
+		return r->setattr.gid;
+	case BPFAM_ATTR_MTIME:
+		return r->setattr.mtime_ns;
+	case BPFAM_ATTR_ATIME:
+		return r->setattr.atime_ns;
+	case BPFAM_ATTR_CTIME:
+		return r->setattr.ctime_ns;
+	}
+	return r->setattr.size;
+}
+
 static void text_setattr(const struct bpfam_record *r)
 {
-	uint32_t v = r->setattr.valid;
+	size_t i;
 
 	printf(" ino %llu", (unsigned long long)r->setattr.ino);
-	if (v & BPFAM_ATTR_MODE)
-		printf(" mode 0%o", r->setattr.mode);
-	if (v & BPFAM_ATTR_UID)
-		printf(" uid %u", r->setattr.uid);
-	if (v & BPFAM_ATTR_GID)
-		printf(" gid %u", r->setattr.gid);
-	if (v & BPFAM_ATTR_MTIME)
-		printf(" mtime_ns %llu",
-		       (unsigned long long)r->setattr.mtime_ns);
+	for (i = 0; i < sizeof(attr_fields) / sizeof(attr_fields[0]); i++) {
+		if (!(r->setattr.valid & attr_fields[i].bit))
+			continue;
+		printf(attr_fields[i].bit == BPFAM_ATTR_MODE ? " %s 0%llo" :
+							       " %s %llu",
+		       attr_fields[i].name,
+		       (unsigned long long)attr_value(r, attr_fields[i].bit));
+	}
 }
 
 /* The name and the value's length: values may be 60 KiB of anything. */
@@ -232,17 +262,13 @@ static void json_fmap(json_object *o, const struct bpfam_record *r)
 
 static void json_setattr(json_object *o, const struct bpfam_record *r)
 {
-	uint32_t v = r->setattr.valid;
+	size_t i;
 
 	bpfam_json_u64(o, "ino", r->setattr.ino);
-	if (v & BPFAM_ATTR_MODE)
-		bpfam_json_u64(o, "mode", r->setattr.mode);
-	if (v & BPFAM_ATTR_UID)
-		bpfam_json_u64(o, "uid", r->setattr.uid);
-	if (v & BPFAM_ATTR_GID)
-		bpfam_json_u64(o, "gid", r->setattr.gid);
-	if (v & BPFAM_ATTR_MTIME)
-		bpfam_json_u64(o, "mtime_ns", r->setattr.mtime_ns);
+	for (i = 0; i < sizeof(attr_fields) / sizeof(attr_fields[0]); i++)
+		if (r->setattr.valid & attr_fields[i].bit)
+			bpfam_json_u64(o, attr_fields[i].name,
+				       attr_value(r, attr_fields[i].bit));
 }
 
 static void json_xattr(json_object *o, const struct bpfam_record *r)
