@@ -103,8 +103,8 @@ static const struct {
 	uint32_t bit;
 	const char *name;
 } attr_fields[] = {
-	{BPFAM_ATTR_MODE, "mode"},	   {BPFAM_ATTR_UID, "uid"},
-	{BPFAM_ATTR_GID, "gid"},	   {BPFAM_ATTR_MTIME, "mtime_ns"},
+	{BPFAM_ATTR_MODE, "mode"},	{BPFAM_ATTR_UID, "uid"},
+	{BPFAM_ATTR_GID, "gid"},	{BPFAM_ATTR_MTIME, "mtime_ns"},
 	{BPFAM_ATTR_ATIME, "atime_ns"}, {BPFAM_ATTR_CTIME, "ctime_ns"},
 	{BPFAM_ATTR_SIZE, "size"},
 };
@@ -229,10 +229,9 @@ static void json_rename(json_object *o, const struct bpfam_record *r)
 	json_object_object_add(o, "new_name",
 			       json_object_new_string(r->rename.dst_name));
 	bpfam_json_u64(o, "victim", r->rename.victim);
-	json_object_object_add(
-		o, "exchange",
-		json_object_new_boolean(r->rename.flags &
-					BPFAM_RENAME_EXCHANGE));
+	json_object_object_add(o, "exchange",
+			       json_object_new_boolean(r->rename.flags &
+						       BPFAM_RENAME_EXCHANGE));
 	bpfam_json_u64(o, "time_ns", r->rename.time_ns);
 }
 
@@ -293,9 +292,9 @@ static json_object *to_json(const struct bpfam_record *r, uint64_t off)
 	bpfam_json_u64(o, "offset", off);
 	json_object_object_add(
 		o, "type",
-		json_object_new_string(unknown_type(r) ?
-					       "unknown" :
-					       bpfam_record_type_name(r->type)));
+		json_object_new_string(
+			unknown_type(r) ? "unknown" :
+					  bpfam_record_type_name(r->type)));
 	if (unknown_type(r)) {
 		bpfam_json_u64(o, "type_number", r->type);
 		bpfam_json_u64(o, "len", r->len);
