@@ -15,6 +15,14 @@
  *   fastio mmap-read FILE SEED      check it through a MAP_SHARED mapping
  *   fastio gen SEED SIZE            the pattern to stdout (for dd, cat ...)
  *   fastio check SEED SIZE          check SIZE bytes of stdin
+ *   fastio faults FILE SEED LEN STOP  map LEN bytes of FILE and, until the
+ *                                   file STOP exists, load the first word of
+ *                                   every page and pread() the first LEN
+ *                                   bytes, checking both, then drop the
+ *                                   pages (MADV_DONTNEED) so that the next
+ *                                   pass faults again; prints "passes N
+ *                                   faults F sigbus S differs D preads P
+ *                                   bad B" (exit 0 when S, D and B are 0)
  *   fastio poison FILE OFF          madvise(MADV_HWPOISON) the page of a
  *                                   shared mapping of FILE at OFF
  *   fastio poison-dev DEV OFF       madvise(MADV_HWPOISON) the page at OFF of
@@ -617,6 +625,51 @@ static int do_follow(const char *path, uint64_t final, uint64_t secs)
 	}
 }
 
+/* The first word of the page at @pg: 0 right, 1 differs, 2 SIGBUS. */
+static int load_page(const volatile uint64_t *w, uint64_t pg)
+{
+	if (sigsetjmp(bus_jb, 1))
+		return 2;
+	return w[pg / 8] != word(pg);
+}
+
+static int do_faults(const char *path, uint64_t len, const char *stop)
+{
+	uint64_t passes = 0, sigbus = 0, differs = 0, preads = 0, bad = 0;
+	int fd = open(path, O_RDONLY);
+	char *buf = xmalloc(len ? len : 1);
+	volatile uint64_t *w;
+	long f0 = minflt();
+	uint64_t pg;
+
+	if (fd < 0)
+		die(path);
+	w = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (w == MAP_FAILED)
+		die("mmap");
+	signal(SIGBUS, on_bus);
+	do {
+		passes++;
+		for (pg = 0; pg < len; pg += 4096) {
+			int r = load_page(w, pg);
+
+			sigbus += r == 2;
+			differs += r == 1;
+		}
+		preads++;
+		if (pread(fd, buf, len, 0) != (ssize_t)len ||
+		    verify(path, buf, 0, len))
+			bad++;
+		if (madvise((void *)w, len, MADV_DONTNEED))
+			die("madvise(MADV_DONTNEED)");
+	} while (access(stop, F_OK));
+	printf("passes %llu faults %ld sigbus %llu differs %llu preads %llu bad %llu\n",
+	       (unsigned long long)passes, minflt() - f0,
+	       (unsigned long long)sigbus, (unsigned long long)differs,
+	       (unsigned long long)preads, (unsigned long long)bad);
+	return sigbus || differs || bad;
+}
+
 static int do_poison(const char *path, uint64_t off)
 {
 	uint64_t size, pg = off & ~4095ULL;
@@ -747,6 +800,10 @@ int main(int argc, char **argv)
 		seed = num(argv[3]);
 		return do_follow(argv[2], num(argv[4]), num(argv[5]));
 	}
+	if (argc == 6 && !strcmp(cmd, "faults")) {
+		seed = num(argv[3]);
+		return do_faults(argv[2], num(argv[4]), argv[5]);
+	}
 	if (argc == 4 && !strcmp(cmd, "poison"))
 		return do_poison(argv[2], num(argv[3]));
 	if (argc == 4 && !strcmp(cmd, "poison-dev"))
@@ -773,6 +830,7 @@ int main(int argc, char **argv)
 		"       fastio append FILE SEED LEN BS\n"
 		"       fastio session FILE SEED MAPLEN\n"
 		"       fastio follow FILE SEED FINAL SECS\n"
+		"       fastio faults FILE SEED LEN STOP\n"
 		"       fastio gen|check SEED SIZE\n"
 		"       fastio poison|touch FILE OFF\n"
 		"       fastio poison-dev DEV OFF\n"
