@@ -170,23 +170,35 @@ unlock:
 	return rc;
 }
 
-int bpfamd_maps_insert(struct bpfamd_maps *m, uint64_t node,
-		       const struct bpfam_fmap *fm)
+static int update(struct bpfamd_maps *m, uint64_t node,
+		  const struct bpfam_fmap *fm, __u64 flags)
 {
 	struct bpfam_fmap value;
 	__u64 key = node;
-	int rc;
 
 	/* The map's values are whole fmaps; the namespace keeps only nr
 	 * extents (BPFAM_FMAP_BYTES). */
 	memset(&value, 0, sizeof(value));
 	memcpy(&value, fm, BPFAM_FMAP_BYTES(fm->nr));
 	value.gen = bpfamd_kernel_gen(fm->gen);
-	rc = bpf_map_update_elem(bpf_map__fd(m->skel->maps.fmaps), &key, &value,
-				 BPF_NOEXIST);
+	return bpf_map_update_elem(bpf_map__fd(m->skel->maps.fmaps), &key,
+				   &value, flags);
+}
+
+int bpfamd_maps_insert(struct bpfamd_maps *m, uint64_t node,
+		       const struct bpfam_fmap *fm)
+{
+	int rc = update(m, node, fm, BPF_NOEXIST);
+
 	if (!rc)
 		m->entries++;
 	return rc;
+}
+
+int bpfamd_maps_replace(struct bpfamd_maps *m, uint64_t node,
+			const struct bpfam_fmap *fm)
+{
+	return update(m, node, fm, BPF_EXIST);
 }
 
 void bpfamd_maps_delete(struct bpfamd_maps *m, uint64_t node)

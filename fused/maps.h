@@ -49,6 +49,15 @@ static inline uint64_t bpfamd_kernel_gen(uint64_t gen)
  * there already is one. */
 int bpfamd_maps_insert(struct bpfamd_maps *m, uint64_t node,
 		       const struct bpfam_fmap *fm);
+/*
+ * Replace node @node's published fmap by @fm in one update (-ENOENT if it
+ * has none): a resolve finds the old value or the new one, never none.
+ * The hash map adds the new element before it unlinks the old one, which
+ * a later update may reuse while a resolve that found it still reads it
+ * (kernel.md §3.5); a delete and an insert reuse it at once.
+ */
+int bpfamd_maps_replace(struct bpfamd_maps *m, uint64_t node,
+			const struct bpfam_fmap *fm);
 void bpfamd_maps_delete(struct bpfamd_maps *m, uint64_t node);
 
 /* Record the id the kernel gave device @idx when it was registered. */

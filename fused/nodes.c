@@ -50,8 +50,9 @@ void bpfamd_publish(struct bpfamd *d, const struct bpfam_inode *in)
 	 * kernel decides at open whether a file takes the fast path, and
 	 * one that grows later must have taken it. */
 	empty.gen = in->gen;
-	/* Keys are only ever inserted or deleted, never rewritten: the
-	 * kernel may be reading the value (kernel.md §3.5). */
+	/* A new key; a published one changes only by a replace in one
+	 * update (bpfamd_changed()): the kernel may be reading the value
+	 * (kernel.md §3.5). */
 	rc = bpfamd_maps_insert(&d->maps, in->ino, in->fmap ? in->fmap : &empty);
 	if (!rc || rc == -EEXIST) {
 		n->published = true;
@@ -134,13 +135,23 @@ void bpfamd_publish_all(struct bpfamd *d)
 void bpfamd_changed(struct bpfamd *d, const struct bpfam_inode *in, bool tell)
 {
 	struct bpfamd_node *n = bpfamd_node(d, in->ino);
+	bool replaced;
 
 	if (!n)
 		return;
-	/* A live map value is never rewritten (see bpfamd_publish). */
-	withdraw(d, n, in->ino);
-	if (n->nlookup)
-		bpfamd_publish(d, in);
+	/*
+	 * While the kernel holds the node (even unlinked), replace its fmap
+	 * in one update: withdrawing it first left a window, opened by every
+	 * write that extends a file, in which the resolver found no fmap (a
+	 * fault there got SIGBUS, a read or write went to the daemon).
+	 */
+	replaced = n->published && n->nlookup && in->fmap && !d->fenced &&
+		   !bpfamd_maps_replace(&d->maps, in->ino, in->fmap);
+	if (!replaced) {
+		withdraw(d, n, in->ino);
+		if (n->nlookup)
+			bpfamd_publish(d, in);
+	}
 	if (tell && n->nlookup)
 		bpfamd_queue_inval(d, 0, in->ino, NULL, false);
 }

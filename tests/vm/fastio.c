@@ -15,6 +15,14 @@
  *   fastio mmap-read FILE SEED      check it through a MAP_SHARED mapping
  *   fastio gen SEED SIZE            the pattern to stdout (for dd, cat ...)
  *   fastio check SEED SIZE          check SIZE bytes of stdin
+ *   fastio faults FILE SEED LEN STOP  map LEN bytes of FILE and, until the
+ *                                   file STOP exists, load the first word of
+ *                                   every page and pread() the first LEN
+ *                                   bytes, checking both, then drop the
+ *                                   pages (MADV_DONTNEED) so that the next
+ *                                   pass faults again; prints "passes N
+ *                                   faults F sigbus S differs D preads P
+ *                                   bad B" (exit 0 when S, D and B are 0)
  *   fastio poison FILE OFF          madvise(MADV_HWPOISON) the page of a
  *                                   shared mapping of FILE at OFF
  *   fastio poison-dev DEV OFF       madvise(MADV_HWPOISON) the page at OFF of
@@ -40,6 +48,27 @@
  *                                   R", R ok, differs, SIGBUS or the errno)
  *                                   until the file STOP exists; then unmap,
  *                                   close and print "done passes N bad M"
+ *   fastio append FILE SEED LEN BS  open FILE O_APPEND and write the pattern
+ *                                   of the LEN bytes after its size, BS at a
+ *                                   time (every write extends the file);
+ *                                   prints "appended W writes, size S"
+ *   fastio session FILE SEED MAPLEN open FILE once and map MAPLEN bytes of
+ *                                   it (past its size is allowed), then run
+ *                                   one command a line from stdin, one
+ *                                   answer line each, until EOF:
+ *                                     pread OFF LEN: "read N KIND" or the
+ *                                       errno (no fstat: the kernel's size)
+ *                                     load OFF LEN: through the mapping,
+ *                                       "load KIND" or "load SIGBUS"
+ *                                     size: fstat's "size N"
+ *                                   KIND: pattern, zeros, other, or "-" for
+ *                                   nothing read
+ *   fastio follow FILE SEED FINAL SECS  stat FILE (by path) again and again
+ *                                   for up to SECS seconds until its size is
+ *                                   FINAL; at each new size print "size N
+ *                                   KIND" (KIND of its last 1 MiB read by a
+ *                                   fresh open and pread); exit 0 when FINAL
+ *                                   was reached and every KIND was pattern
  *
  * mmap-read and mmap-write print "faults N" (minor faults of the accesses,
  * getrusage) on stdout; smaps does not count devmap PMDs, faults do: one per
@@ -434,6 +463,213 @@ static int do_watch(const char *path, const char *stop)
 	return bad != 0;
 }
 
+static int do_append(const char *path, uint64_t len, uint64_t bs)
+{
+	uint64_t size, off, end, writes = 0;
+	char *buf;
+	int fd = open_file(path, O_WRONLY | O_APPEND, &size);
+
+	if (!bs || bs % 8 || len % 8) {
+		fprintf(stderr, "fastio: LEN and BS must be multiples of 8\n");
+		return 2;
+	}
+	buf = xmalloc(bs);
+	end = size + len;
+	for (off = size; off < end; off += bs) {
+		size_t n = end - off < bs ? end - off : bs;
+		ssize_t r;
+
+		fill(buf, off, n);
+		r = write(fd, buf, n);
+		writes++;
+		if (r != (ssize_t)n) {
+			fprintf(stderr, "%s: append at %llu: %zd of %zu (%s)\n",
+				path, (unsigned long long)off, r, n,
+				r < 0 ? strerror(errno) : "short");
+			return 1;
+		}
+	}
+	if (close(fd))
+		die("close");
+	printf("appended %llu writes, size %llu\n", (unsigned long long)writes,
+	       (unsigned long long)end);
+	return 0;
+}
+
+/* What @len bytes at file offset @off are: pattern, zeros or other. */
+static const char *kind(const volatile uint64_t *w, uint64_t off, uint64_t len)
+{
+	int pat = 1, zero = 1;
+	uint64_t i;
+
+	if (!len)
+		return "-";
+	for (i = 0; i < len / 8 && (pat || zero); i++) {
+		uint64_t v = w[i];
+
+		if (v != word(off + 8 * i))
+			pat = 0;
+		if (v)
+			zero = 0;
+	}
+	return pat ? "pattern" : zero ? "zeros" : "other";
+}
+
+static const char *errname(int e)
+{
+	static char b[32];
+
+	switch (e) {
+	case EIO: return "EIO";
+	case EROFS: return "EROFS";
+	case ENOENT: return "ENOENT";
+	default:
+		snprintf(b, sizeof(b), "errno %d", e);
+		return b;
+	}
+}
+
+static int do_session(const char *path, uint64_t maplen)
+{
+	int fd = open(path, O_RDONLY);
+	char line[128], cmd[16];
+	volatile uint64_t *w;
+	unsigned long long off, len;
+
+	if (fd < 0)
+		die(path);
+	w = mmap(NULL, maplen, PROT_READ, MAP_SHARED, fd, 0);
+	if (w == MAP_FAILED)
+		die("mmap");
+	printf("ready\n");
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin)) {
+		int n = sscanf(line, "%15s %llu %llu", cmd, &off, &len);
+
+		if (n >= 1 && !strcmp(cmd, "size")) {
+			struct stat st;
+
+			if (fstat(fd, &st))
+				printf("size %s\n", errname(errno));
+			else
+				printf("size %lld\n", (long long)st.st_size);
+		} else if (n == 3 && !strcmp(cmd, "pread") && off % 8 == 0 &&
+			   len % 8 == 0) {
+			uint64_t *buf = xmalloc(len ? len : 8);
+			ssize_t r = pread(fd, buf, len, off);
+
+			if (r < 0)
+				printf("read %s\n", errname(errno));
+			else
+				printf("read %zd %s\n", r,
+				       kind(buf, off, (uint64_t)r & ~7ULL));
+			free(buf);
+		} else if (n == 3 && !strcmp(cmd, "load") && off % 8 == 0 &&
+			   len % 8 == 0 && off + len <= maplen) {
+			signal(SIGBUS, on_bus);
+			if (sigsetjmp(bus_jb, 1))
+				printf("load SIGBUS\n");
+			else
+				printf("load %s\n", kind(w + off / 8, off, len));
+		} else {
+			printf("usage: pread|load OFF LEN (multiples of 8), size\n");
+		}
+		fflush(stdout);
+	}
+	munmap((void *)w, maplen);
+	close(fd);
+	return 0;
+}
+
+static int do_follow(const char *path, uint64_t final, uint64_t secs)
+{
+	const struct timespec pause = {.tv_nsec = 50 * 1000000};
+	uint64_t last = UINT64_MAX, *buf = xmalloc(CHUNK);
+	time_t until = time(NULL) + (time_t)secs;
+	int bad = 0;
+
+	for (;;) {
+		struct stat st;
+		uint64_t size, from;
+		const char *k;
+		ssize_t r;
+		int fd;
+
+		if (stat(path, &st))
+			die(path);
+		size = st.st_size;
+		if (size != last) {
+			fd = open(path, O_RDONLY);
+			if (fd < 0)
+				die(path);
+			from = (size > CHUNK ? size - CHUNK : 0) & ~7ULL;
+			r = pread(fd, buf, size - from, from);
+			close(fd);
+			if (r != (ssize_t)(size - from))
+				k = r < 0 ? errname(errno) : "short";
+			else
+				k = kind(buf, from, size - from);
+			printf("size %llu %s\n", (unsigned long long)size, k);
+			fflush(stdout);
+			if (size && strcmp(k, "pattern"))
+				bad = 1;
+			last = size;
+		}
+		if (size == final)
+			return bad;
+		if (time(NULL) > until) {
+			printf("timeout at size %llu\n", (unsigned long long)size);
+			return 1;
+		}
+		nanosleep(&pause, NULL);
+	}
+}
+
+/* The first word of the page at @pg: 0 right, 1 differs, 2 SIGBUS. */
+static int load_page(const volatile uint64_t *w, uint64_t pg)
+{
+	if (sigsetjmp(bus_jb, 1))
+		return 2;
+	return w[pg / 8] != word(pg);
+}
+
+static int do_faults(const char *path, uint64_t len, const char *stop)
+{
+	uint64_t passes = 0, sigbus = 0, differs = 0, preads = 0, bad = 0;
+	int fd = open(path, O_RDONLY);
+	char *buf = xmalloc(len ? len : 1);
+	volatile uint64_t *w;
+	long f0 = minflt();
+	uint64_t pg;
+
+	if (fd < 0)
+		die(path);
+	w = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (w == MAP_FAILED)
+		die("mmap");
+	signal(SIGBUS, on_bus);
+	do {
+		passes++;
+		for (pg = 0; pg < len; pg += 4096) {
+			int r = load_page(w, pg);
+
+			sigbus += r == 2;
+			differs += r == 1;
+		}
+		preads++;
+		if (pread(fd, buf, len, 0) != (ssize_t)len ||
+		    verify(path, buf, 0, len))
+			bad++;
+		if (madvise((void *)w, len, MADV_DONTNEED))
+			die("madvise(MADV_DONTNEED)");
+	} while (access(stop, F_OK));
+	printf("passes %llu faults %ld sigbus %llu differs %llu preads %llu bad %llu\n",
+	       (unsigned long long)passes, minflt() - f0,
+	       (unsigned long long)sigbus, (unsigned long long)differs,
+	       (unsigned long long)preads, (unsigned long long)bad);
+	return sigbus || differs || bad;
+}
+
 static int do_poison(const char *path, uint64_t off)
 {
 	uint64_t size, pg = off & ~4095ULL;
@@ -552,6 +788,22 @@ int main(int argc, char **argv)
 		}
 		return do_stream(!strcmp(cmd, "gen"), size);
 	}
+	if (argc == 6 && !strcmp(cmd, "append")) {
+		seed = num(argv[3]);
+		return do_append(argv[2], num(argv[4]), num(argv[5]));
+	}
+	if (argc == 5 && !strcmp(cmd, "session")) {
+		seed = num(argv[3]);
+		return do_session(argv[2], num(argv[4]));
+	}
+	if (argc == 6 && !strcmp(cmd, "follow")) {
+		seed = num(argv[3]);
+		return do_follow(argv[2], num(argv[4]), num(argv[5]));
+	}
+	if (argc == 6 && !strcmp(cmd, "faults")) {
+		seed = num(argv[3]);
+		return do_faults(argv[2], num(argv[4]), argv[5]);
+	}
 	if (argc == 4 && !strcmp(cmd, "poison"))
 		return do_poison(argv[2], num(argv[3]));
 	if (argc == 4 && !strcmp(cmd, "poison-dev"))
@@ -575,6 +827,10 @@ int main(int argc, char **argv)
 	fprintf(stderr,
 		"usage: fastio write|read|sendfile-write|sendfile-read|mmap-write|mmap-read|hold FILE SEED\n"
 		"       fastio watch FILE SEED STOP\n"
+		"       fastio append FILE SEED LEN BS\n"
+		"       fastio session FILE SEED MAPLEN\n"
+		"       fastio follow FILE SEED FINAL SECS\n"
+		"       fastio faults FILE SEED LEN STOP\n"
 		"       fastio gen|check SEED SIZE\n"
 		"       fastio poison|touch FILE OFF\n"
 		"       fastio poison-dev DEV OFF\n"

@@ -163,3 +163,55 @@ hold_finish() {
 said() {
 	grep -qx "$1" /tmp/hold.out
 }
+
+# sess_start FILE SEED MAPLEN: `fastio session FILE SEED MAPLEN` as a
+# coprocess: FILE open and MAPLEN bytes of it mapped for as long as it runs.
+# Returns once it is ready (or fails after 30 s).
+sess_start() {
+	local line
+	coproc SESS { fastio session "$1" "$2" "$3" 2>/tmp/session.err; }
+	SESS_PID_=$SESS_PID
+	read -r -t 30 line <&"${SESS[0]}" && [ "$line" = ready ]
+}
+
+# sess CMD...: one command to the session (pread OFF LEN, load OFF LEN,
+# size); prints its answer ("no answer" if none came in 60 s)
+sess() {
+	local line
+	# bash unsets SESS once the coprocess has gone
+	if [ -z "${SESS[1]:-}" ] || ! { echo "$*" >&"${SESS[1]}"; } 2>/dev/null ||
+		! read -r -t 60 line <&"${SESS[0]}"; then
+		echo "no answer"
+		return 1
+	fi
+	echo "$line"
+}
+
+# sess_says WANT CMD...: the session answers CMD with exactly WANT; the
+# answer is in SAID
+sess_says() {
+	local want=$1
+	shift
+	SAID=$(sess "$@")
+	[ "$SAID" = "$want" ]
+}
+
+# sess_end: the session unmaps, closes and exits
+sess_end() {
+	[ -n "${SESS_PID_:-}" ] || return 0
+	[ -n "${SESS[1]:-}" ] && eval "exec ${SESS[1]}>&-"
+	wait "$SESS_PID_"
+	SESS_PID_=
+}
+
+# check_sess WHAT WANT CMD...: a check that the session answers CMD with
+# exactly WANT
+check_sess() {
+	local what=$1 want=$2
+	shift 2
+	if sess_says "$want" "$@"; then
+		ok "$what ($SAID)"
+	else
+		not_ok "$what (want '$want', got '$SAID')"
+	fi
+}
