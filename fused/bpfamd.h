@@ -111,6 +111,7 @@ struct bpfamd {
 	uint64_t nodes_cap;
 	struct bpfamd_maps maps;
 	struct bpfamd_inval *invals; /* for the keeper to send, unlocked */
+	bool inval_lost;      /* one was not queued or sent: tell all */
 	size_t ninvals;
 	size_t invals_cap;
 

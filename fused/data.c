@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,34 +14,40 @@
 /* bpfamd_memerr_guard() leaves it so when no fault happened. */
 #define NO_FAULT UINT64_MAX
 
+/* A copy of the file's fmap (NULL while it has none), d->lock held. */
+static int copy_fmap(struct bpfamd *d, fuse_ino_t ino, struct bpfam_fmap **fm)
+{
+	const struct bpfam_inode *in = bpfam_fs_inode(&d->fs, ino);
+
+	*fm = NULL;
+	if (d->fenced)
+		return -EIO;
+	if (!in)
+		return -ENOENT;
+	if (!S_ISREG(in->mode))
+		return -EISDIR;
+	if (!in->fmap)
+		return 0;
+	*fm = malloc(BPFAM_FMAP_BYTES(in->fmap->nr));
+	if (!*fm)
+		return -ENOMEM;
+	memcpy(*fm, in->fmap, BPFAM_FMAP_BYTES(in->fmap->nr));
+	return 0;
+}
+
 /*
- * A copy of the file's fmap (NULL while it has none), for the caller to
- * free: a resize replaces the inode's own while the copy runs unlocked.
- * See bpfamd.h.  On success the caller holds d->io shared and drops it
- * (put_io) once it has stopped touching the device.
+ * copy_fmap() for the caller to free: a resize replaces the inode's own
+ * while the copy runs unlocked.  See bpfamd.h.  On success the caller
+ * holds d->io shared and drops it (put_io) once it has stopped touching
+ * the device.
  */
 static int file_fmap(struct bpfamd *d, fuse_ino_t ino, struct bpfam_fmap **fm)
 {
-	const struct bpfam_inode *in;
-	int rc = 0;
+	int rc;
 
-	*fm = NULL;
 	pthread_rwlock_rdlock(&d->io);
 	pthread_mutex_lock(&d->lock);
-	in = bpfam_fs_inode(&d->fs, ino);
-	if (d->fenced)
-		rc = -EIO;
-	else if (!in)
-		rc = -ENOENT;
-	else if (!S_ISREG(in->mode))
-		rc = -EISDIR;
-	else if (in->fmap) {
-		*fm = malloc(BPFAM_FMAP_BYTES(in->fmap->nr));
-		if (*fm)
-			memcpy(*fm, in->fmap, BPFAM_FMAP_BYTES(in->fmap->nr));
-		else
-			rc = -ENOMEM;
-	}
+	rc = copy_fmap(d, ino, fm);
 	pthread_mutex_unlock(&d->lock);
 	if (rc)
 		pthread_rwlock_unlock(&d->io);
@@ -194,21 +201,22 @@ static int write_runs(void *arg)
 }
 
 /* Store [off, off + size) through @fm, which holds it.  Count or -errno. */
-static long write_file(struct bpfamd *d, fuse_ino_t ino,
-		       const struct bpfam_fmap *fm, const char *buf,
-		       size_t size, uint64_t off)
+/*
+ * Store [off, off + size) through @fm, which holds it: the count or
+ * -errno, *@dev_off the device offset of a memory error (for the caller
+ * to report once it holds no lock: memory_error() takes d->lock).
+ */
+static long write_file(struct bpfamd *d, const struct bpfam_fmap *fm,
+		       const char *buf, size_t size, uint64_t off,
+		       uint64_t *dev_off)
 {
 	struct copy c = {.d = d,
 			 .fm = fm,
 			 .pos = off,
 			 .end = off + size,
 			 .buf = (char *)buf};
-	uint64_t dev_off = NO_FAULT;
-	int rc;
+	int rc = bpfamd_memerr_guard(write_runs, &c, dev_off);
 
-	rc = bpfamd_memerr_guard(write_runs, &c, &dev_off);
-	if (dev_off != NO_FAULT)
-		memory_error(d, ino, "write", off, dev_off);
 	return rc ? rc : (long)size;
 }
 
@@ -237,9 +245,11 @@ static int kill_suid(struct bpfamd *d, const struct bpfam_inode *in, uid_t uid,
 
 /*
  * The primary's part of a write, under d->lock: privileges dropped, and
- * for a write past the size, extents grown and the gap zeroed.  A write
- * that extends the file stores its data under the lock too, so that no
- * reader sees the new size before the bytes it exposes; *@grows says so.
+ * for a write past the size, extents grown and the gap zeroed (*@grows).
+ * A write that extends the file keeps d->lock until its data is stored
+ * and the size raised: no reader sees the new size before the bytes it
+ * exposes, and extending writes cannot interleave (one would raise the
+ * size over the other's bytes before they land).
  */
 static int write_prepare(struct bpfamd *d, fuse_ino_t ino, uint64_t off,
 			 uint64_t end, uid_t uid, bool *grows)
@@ -258,14 +268,26 @@ static int write_prepare(struct bpfamd *d, fuse_ino_t ino, uint64_t off,
 	return bpfamd_write_begin(d, ino, off, end, &err);
 }
 
+/* Why a write cannot be stored through @fm: 0, or -errno. */
+static int write_refused(struct bpfamd *d, const struct bpfam_fmap *fm,
+			 uint64_t end)
+{
+	if (!bpfamd_primary(d))
+		return fm && end <= fm->size ? 0 : -EROFS;
+	if (d->size_once)
+		return fm && end <= fm->size ? 0 : -EFBIG;
+	/* write_prepare() made the extents hold it. */
+	return fm && end <= bpfam_alloc_fmap_bytes(fm) ? 0 : -EIO;
+}
+
 void bpfamd_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		  off_t off, struct fuse_file_info *fi)
 {
 	struct bpfamd *d = bpfamd_of(req);
+	uint64_t end = (uint64_t)off + size, dev_off = NO_FAULT;
 	struct bpfam_fmap *fm = NULL;
 	struct bpfam_inode *in;
-	uint64_t end = (uint64_t)off + size;
-	bool grows = false;
+	bool grows = false, locked;
 	long rc;
 
 	(void)fi;
@@ -276,56 +298,88 @@ void bpfamd_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	}
 	pthread_rwlock_rdlock(&d->io);
 	pthread_mutex_lock(&d->lock);
+	locked = true;
 	rc = write_prepare(d, ino, off, end, fuse_req_ctx(req)->uid, &grows);
-	pthread_mutex_unlock(&d->lock);
-	pthread_rwlock_unlock(&d->io);
 	if (!rc)
-		rc = file_fmap(d, ino, &fm);
-	if (rc) {
-		fuse_reply_err(req, -rc);
-		return;
-	}
+		rc = copy_fmap(d, ino, &fm);
 	/* -o size_once: what fits below the size, as at a size limit. */
-	if (d->size_once && bpfamd_primary(d) && fm && end > fm->size &&
+	if (!rc && d->size_once && fm && end > fm->size &&
 	    (uint64_t)off < fm->size) {
 		size = fm->size - off;
 		end = fm->size;
 	}
-	/* Past the extents only on a client, which cannot grow a file. */
-	if (!fm || end > bpfam_alloc_fmap_bytes(fm) ||
-	    (!bpfamd_primary(d) && end > fm->size) ||
-	    (d->size_once && end > fm->size)) {
-		put_io(d);
-		free(fm);
-		fuse_reply_err(req, !bpfamd_primary(d) ? EROFS :
-				    d->size_once       ? EFBIG :
-							 EIO);
-		return;
+	if (!rc)
+		rc = write_refused(d, fm, end);
+	if (!grows || rc) {
+		pthread_mutex_unlock(&d->lock);
+		locked = false;
 	}
-	/* Our copy: let it resolve the bytes this write brings. */
-	if (end > fm->size)
-		fm->size = end;
-	if (grows)
-		pthread_mutex_lock(&d->lock);
-	rc = write_file(d, ino, fm, buf, size, off);
-	if (rc > 0 && bpfamd_primary(d) && (in = bpfam_fs_inode(&d->fs, ino))) {
-		if (!grows)
+	if (!rc) {
+		/* Our copy: let it resolve the bytes this write brings. */
+		if (end > fm->size)
+			fm->size = end;
+		rc = write_file(d, fm, buf, size, off, &dev_off);
+	}
+	if (rc > 0 && bpfamd_primary(d)) {
+		if (!locked)
 			pthread_mutex_lock(&d->lock);
-		bpfam_fs_wrote(&d->fs, in, end, bpfamd_now_ns());
-		if (grows)
+		locked = true;
+		in = bpfam_fs_inode(&d->fs, ino);
+		/* Only a write that grew the file under d->lock raises its
+		 * size: another may have met a truncate since its fmap was
+		 * copied, and counts as before it. */
+		if (in)
+			bpfam_fs_wrote(&d->fs, in, grows ? end : 0,
+				       bpfamd_now_ns());
+		if (in && grows)
 			bpfamd_changed(d, in, false);
-		grows = true;
 	}
-	if (grows)
+	if (locked)
 		pthread_mutex_unlock(&d->lock);
 	put_io(d);
 	free(fm);
+	if (dev_off != NO_FAULT)
+		memory_error(d, ino, "write", off, dev_off);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;
 	}
 	bpfamd_count(&d->bytes_written, rc);
 	fuse_reply_write(req, rc);
+}
+
+struct zeros {
+	struct bpfam_device *dev;
+	void *p;
+	uint64_t len;
+};
+
+static int zeros_run(void *arg)
+{
+	struct zeros *z = arg;
+
+	memset(z->p, 0, z->len);
+	return bpfam_device_flush(z->dev, z->p, z->len) ? -EIO : 0;
+}
+
+int bpfamd_store_zeros(struct bpfam_fs *fs, void *p, uint64_t len)
+{
+	struct bpfamd *d =
+		(struct bpfamd *)((char *)fs - offsetof(struct bpfamd, fs));
+	struct zeros z = {.dev = &fs->dev, .p = p, .len = len};
+	uint64_t dev_off = NO_FAULT;
+	int rc = bpfamd_memerr_guard(zeros_run, &z, &dev_off);
+
+	/* Called with d->lock held: no memory_error() here. */
+	if (dev_off != NO_FAULT) {
+		bpfamd_count(&d->memory_errors, 1);
+		bpfamd_log(LOG_ERR,
+			   "memory error (SIGBUS) at device offset %llu while "
+			   "zeroing space a file gains: that change fails with "
+			   "EIO; device %s shrunk or its memory is bad",
+			   (unsigned long long)dev_off, d->device);
+	}
+	return rc;
 }
 
 /* Log the size and times writes changed (close, fsync). */

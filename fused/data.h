@@ -12,6 +12,9 @@ void bpfamd_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		 struct fuse_file_info *fi);
 void bpfamd_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		  off_t off, struct fuse_file_info *fi);
+/* struct bpfam_fs.store_zeros of a daemon: a memory error is -EIO. */
+int bpfamd_store_zeros(struct bpfam_fs *fs, void *p, uint64_t len);
+
 /* Log what writes changed in memory (size, mtime): close and fsync. */
 void bpfamd_sync(fuse_req_t req, fuse_ino_t ino);
 void bpfamd_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,

@@ -34,17 +34,51 @@ void bpfamd_queue_inval(struct bpfamd *d, uint64_t parent, uint64_t child,
 		cap = d->invals_cap ? d->invals_cap * 2 : 16;
 		v = realloc(d->invals, cap * sizeof(*v));
 		if (!v)
-			return; /* the entry only lives until its timeout */
+			goto lost;
 		d->invals = v;
 		d->invals_cap = cap;
 	}
 	if (name && !(copy = strdup(name)))
-		return;
+		goto lost;
 	d->invals[d->ninvals++] =
 		(struct bpfamd_inval){parent, child, copy, gone};
 	/* Wake the keeper: until it sends this, the kernel's cached name
 	 * still opens the deleted file. */
 	pthread_cond_signal(&d->stop);
+	return;
+lost:
+	/* The keeper then tells the kernel about every node it knows. */
+	d->inval_lost = true;
+}
+
+/* Send the kernel an inode invalidation: false if it may not have it. */
+static bool inval_inode(struct bpfamd *d, uint64_t ino)
+{
+	int rc = fuse_lowlevel_notify_inval_inode(d->se, ino, 0, 0);
+
+	/* Unknown to the kernel, or no connection left: nothing maps it
+	 * through this mount. */
+	return !rc || rc == -ENOENT || rc == -ENODEV || rc == -ENOTCONN;
+}
+
+/* The nodes the kernel knows (d->lock held), for the caller to free;
+ * NULL with *@n 0 when there are none, NULL with *@n 1 without memory. */
+static uint64_t *known_nodes(struct bpfamd *d, size_t *n)
+{
+	uint64_t *v, ino;
+
+	*n = 0;
+	v = d->nodes_cap ? calloc(d->nodes_cap, sizeof(*v)) : NULL;
+	for (ino = 0; ino < d->nodes_cap; ino++) {
+		if (!d->nodes[ino].nlookup)
+			continue;
+		if (!v) {
+			*n = 1;
+			return NULL;
+		}
+		v[(*n)++] = ino;
+	}
+	return v;
 }
 
 /*
@@ -54,16 +88,24 @@ void bpfamd_queue_inval(struct bpfamd *d, uint64_t parent, uint64_t child,
 static void send_invals(struct bpfamd *d)
 {
 	struct bpfamd_inval *v;
-	uint64_t upto;
-	size_t i, n;
+	uint64_t upto, *all = NULL;
+	size_t i, n, nall = 0;
+	bool told = true;
 
 	pthread_mutex_lock(&d->lock);
 	v = d->invals;
 	n = d->ninvals;
 	d->invals = NULL;
 	d->ninvals = d->invals_cap = 0;
-	/* Every tail dropped so far queued its file's invalidation. */
+	/* Every tail dropped so far that the kernel could reach queued its
+	 * file's invalidation (a file the kernel does not know, or a
+	 * reservation past its size, it cannot reach), or set inval_lost. */
 	upto = d->fs.log.next_seq;
+	if (d->inval_lost) {
+		all = known_nodes(d, &nall);
+		told = all || !nall;
+		d->inval_lost = false;
+	}
 	pthread_mutex_unlock(&d->lock);
 	for (i = 0; i < n; i++) {
 		/* -ENOENT: the kernel had no such entry cached; nothing to do.
@@ -81,15 +123,23 @@ static void send_invals(struct bpfamd *d)
 		/* Its attributes (nlink, size) went stale too; on the fast
 		 * path this also zaps its mappings and waits for the copies
 		 * that resolved through an older fmap. */
-		fuse_lowlevel_notify_inval_inode(d->se, v[i].child, 0, 0);
+		told &= inval_inode(d, v[i].child);
 		free(v[i].name);
 	}
 	free(v);
+	for (i = 0; all && i < nall; i++)
+		told &= inval_inode(d, all[i]);
+	free(all);
 	/* Our own copies from an older fmap finish before the tails go. */
 	pthread_rwlock_wrlock(&d->io);
 	pthread_rwlock_unlock(&d->io);
 	pthread_mutex_lock(&d->lock);
-	bpfam_fs_let_go(&d->fs, upto);
+	/* Not told: every node again at the next beat, and until then the
+	 * tails stay held. */
+	if (told)
+		bpfam_fs_let_go(&d->fs, upto);
+	else
+		d->inval_lost = true;
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -156,39 +206,31 @@ static void beat(struct bpfamd *d)
 
 int bpfamd_withdraw(struct bpfamd *d)
 {
-	uint64_t *zap = NULL, ino, nzap = 0;
-	int rc, failed = 0;
+	uint64_t *zap, ino;
+	size_t i, nzap;
+	int failed = 0;
 
 	/* In-flight copies drain; later ones see d->fenced or the closed
 	 * session and fail. */
 	pthread_rwlock_wrlock(&d->io);
 	pthread_mutex_lock(&d->lock);
-	if (d->nodes_cap)
-		zap = calloc(d->nodes_cap, sizeof(*zap));
 	for (ino = 0; ino < d->nodes_cap; ino++) {
 		if (d->nodes[ino].published)
 			bpfamd_maps_delete(&d->maps, ino);
 		d->nodes[ino].published = false;
-		if (!d->nodes[ino].nlookup)
-			continue;
-		if (zap)
-			zap[nzap++] = ino;
-		else
-			failed++; /* cannot tell the kernel: never say done */
 	}
+	zap = known_nodes(d, &nzap);
+	/* Cannot tell the kernel: never say done. */
+	if (!zap && nzap)
+		failed++;
 	bpfamd_fast_stop(d);
 	pthread_mutex_unlock(&d->lock);
 	pthread_rwlock_unlock(&d->io);
 	/* The kernel drops every mapping of our files and waits for its own
 	 * copies (kpatch 0007); without the io lock, which a READ it waits
 	 * on may need. */
-	for (ino = 0; ino < nzap; ino++) {
-		rc = fuse_lowlevel_notify_inval_inode(d->se, zap[ino], 0, 0);
-		/* Unknown to the kernel, or no connection left: nothing
-		 * maps it through this mount. */
-		if (rc && rc != -ENOENT && rc != -ENODEV && rc != -ENOTCONN)
-			failed++;
-	}
+	for (i = 0; zap && i < nzap; i++)
+		failed += !inval_inode(d, zap[i]);
 	free(zap);
 	return failed;
 }

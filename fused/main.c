@@ -25,6 +25,7 @@
 #include <uuid/uuid.h>
 
 #include "bpfam/version.h"
+#include "data.h"
 #include "fast.h"
 #include "host.h"
 #include "keeper.h"
@@ -415,6 +416,7 @@ static int mount_fs(struct bpfamd *d)
 				  bpfam_fs_load(&d->fs, &err);
 	/* From now on the kernel may reach what a resize drops. */
 	d->fs.hold_tails = true;
+	d->fs.store_zeros = bpfamd_store_zeros;
 	if (rc == -EBADMSG)
 		fail("%s (-o recover mounts what precedes it, read-only)",
 		     err.msg);

@@ -170,7 +170,7 @@ static int with_reclaim(struct bpfamd *d, int (*op)(struct bpfamd *, void *),
 struct resize {
 	uint64_t ino, size, off, end;
 	uint64_t now;
-	const struct bpfamd_node *n;
+	struct bpfamd_node *n;
 	struct bpfam_err *err;
 };
 
@@ -189,7 +189,12 @@ static int do_resize(struct bpfamd *d, void *arg)
 static int do_write_begin(struct bpfamd *d, void *arg)
 {
 	struct resize *a = arg;
+	const struct bpfam_inode *in = bpfam_fs_inode(&d->fs, a->ino);
 
+	/* A layout asked for shapes the first sizing, by a write too. */
+	if (in && !in->fmap && a->n && a->n->strips)
+		return bpfam_fs_set_size(&d->fs, a->ino, a->end, a->n->strips,
+					 a->n->chunk, a->err);
 	return bpfam_fs_write_begin(&d->fs, a->ino, a->off, a->end, a->err);
 }
 
@@ -242,7 +247,8 @@ int bpfamd_write_begin(struct bpfamd *d, uint64_t ino, uint64_t off,
 		       uint64_t end, struct bpfam_err *err)
 {
 	const struct bpfam_inode *in = bpfam_fs_inode(&d->fs, ino);
-	struct resize a = {.ino = ino, .off = off, .end = end, .err = err};
+	struct resize a = {.ino = ino, .off = off, .end = end, .err = err,
+			   .n = bpfamd_node(d, ino)};
 	int rc;
 
 	if (!in)
@@ -251,6 +257,10 @@ int bpfamd_write_begin(struct bpfamd *d, uint64_t ino, uint64_t off,
 	rc = refuse_change(d, in, err);
 	if (!rc)
 		rc = with_reclaim(d, do_write_begin, &a);
+	if (!rc && a.n) {
+		a.n->strips = 0;
+		a.n->chunk = 0;
+	}
 	return rc;
 }
 

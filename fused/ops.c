@@ -642,6 +642,7 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 	struct bpfam_err err = {0};
 	const struct bpfam_inode *in;
 	uint64_t end = (uint64_t)offset + (uint64_t)length;
+	struct bpfamd_node *n;
 	int rc = 0;
 
 	(void)fi;
@@ -658,7 +659,9 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 		if (!rc)
 			rc = bpfam_fs_reserve(&d->fs, ino, end, &err);
 		if (!rc) {
-			bpfamd_node(d, ino)->keep = end;
+			n = bpfamd_node(d, ino);
+			if (n && end > n->keep)
+				n->keep = end;
 			bpfamd_changed(d, in, false);
 		}
 	} else if (end > (in->fmap ? in->fmap->size : 0)) {

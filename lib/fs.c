@@ -1387,11 +1387,17 @@ static int zero(struct bpfam_fs *fs, const char *name,
 					 strerror(rc ? -rc : ERANGE));
 		len = run.len < to - from ? run.len : to - from;
 		p = fs->dev.base + run.dev_off;
-		memset(p, 0, len);
-		rc = bpfam_device_flush(&fs->dev, p, len);
+		if (fs->store_zeros) {
+			rc = fs->store_zeros(fs, p, len);
+		} else {
+			memset(p, 0, len);
+			rc = bpfam_device_flush(&fs->dev, p, len);
+		}
 		if (rc)
-			return bpfam_err(err, -rc, "'%s': cannot flush zeros: %s",
-					 name, strerror(-rc));
+			return bpfam_err(err, -rc,
+					 "'%s': cannot zero file offset %llu: %s",
+					 name, (unsigned long long)from,
+					 strerror(-rc));
 	}
 	return 0;
 }
@@ -1755,7 +1761,9 @@ void bpfam_fs_wrote(struct bpfam_fs *fs, struct bpfam_inode *in, uint64_t end,
 {
 	uint64_t *v, cap;
 
-	if (in->fmap && end > in->fmap->size)
+	/* Never past the extents, whatever a caller raced with. */
+	if (in->fmap && end > in->fmap->size &&
+	    end <= bpfam_alloc_fmap_bytes(in->fmap))
 		in->fmap->size = end;
 	in->mtime_ns = in->ctime_ns = time_ns;
 	if (in->dirty)
@@ -1778,9 +1786,12 @@ int bpfam_fs_sync_all(struct bpfam_fs *fs, struct bpfam_err *err)
 	uint64_t i, n = fs->ndirty;
 	int rc, first = 0;
 
+	/* What fails stays listed, for the next call. */
 	fs->ndirty = 0;
 	for (i = 0; i < n; i++) {
 		rc = bpfam_fs_sync(fs, fs->dirty[i], first ? NULL : err);
+		if (rc)
+			fs->dirty[fs->ndirty++] = fs->dirty[i];
 		if (rc && !first)
 			first = rc;
 	}

@@ -111,6 +111,10 @@ struct bpfam_fs {
 	/* A daemon's kernel may reach dropped extents until it is told
 	 * (bpfam_fs_let_go()); a tool holds nothing. */
 	bool hold_tails;
+	/* Stores zeros to [p, p + len) of the device and flushes them: 0 or
+	 * -errno; NULL: memset and flush.  A daemon survives a memory error
+	 * in its own (fused/memerr.c). */
+	int (*store_zeros)(struct bpfam_fs *fs, void *p, uint64_t len);
 	/* Inodes whose size or times changed in memory (bpfam_fs_wrote()),
 	 * for bpfam_fs_sync_all(); may name some synced or gone since. */
 	uint64_t *dirty;

@@ -278,6 +278,12 @@ test_sigbus() {
 	"$BPFAM" creat -s 8M "$mnt/far" &&
 		dd if=/dev/urandom of="$mnt/far" bs=1M count=8 conv=notrunc \
 			status=none
+	# Room for extending writes into the part of the extent to be cut:
+	# one whose end is not 64 KiB aligned (the data copy faults), one
+	# whose end is (zeroing the space it gains faults first).
+	cp "$mnt/far" "$mnt/far2"
+	truncate -s 7344128 "$mnt/far"
+	truncate -s $((7 << 20)) "$mnt/far2"
 	off=$(dev_offset "$mnt/far")
 	check "the far file is past the first one ($off)" \
 		[ "$off" -gt "$(dev_offset "$mnt/a")" ]
@@ -286,6 +292,12 @@ test_sigbus() {
 		truncate -s "$off" "$DEV"
 	check_errno "reading the cut file: EIO" EIO pread "$mnt/far" 0 4096
 	check_errno "writing the cut file: EIO" EIO pwrite "$mnt/far" 4096 1
+	check_errno "a write extending the cut file: EIO" EIO \
+		pwrite "$mnt/far" 7344128 4096
+	check_errno "one that must zero cut space first: EIO" EIO \
+		pwrite "$mnt/far2" $((7 << 20)) 4096
+	check "the daemon still answers (no deadlock on its lock)" \
+		timeout 5 stat "$mnt/far"
 	check "the daemon is still running" kill -0 "$pid"
 	check "another file still reads back" cmp "$DL_TMP/a.ref" "$mnt/a"
 	check "stats: memory_errors counts both requests" \

@@ -322,6 +322,25 @@ static void remount_replays_sizes(void **state)
 	assert_null(inode(d, d->file)->fmap);
 }
 
+/*
+ * A write whose fmap was copied before a truncate ends after it: it must
+ * not raise the size past the extents (the log would then hold a size
+ * record that does not play, and the filesystem would not mount).
+ */
+static void wrote_after_truncate_stays_in_extents(void **state)
+{
+	struct rdev *d = *state;
+
+	write_bytes(d, d->file, 0, 10 * MIB, 0x12);
+	resize(d, d->file, MIB);
+	bpfam_fs_wrote(&d->fs, inode(d, d->file), 10 * MIB, 3);
+	assert_int_equal(size_of(d, d->file), MIB);
+	assert_int_equal(bpfam_fs_sync_all(&d->fs, &d->err), 0);
+	bpfam_fs_close(&d->fs);
+	testdev_mount(&d->fs, d->path, BPFAM_OPEN_WRITER);
+	assert_int_equal(size_of(d, d->file), MIB);
+}
+
 /* The heartbeat's sync logs every file written, open or not. */
 static void sync_all_logs_written_files(void **state)
 {
@@ -472,6 +491,7 @@ int main(void)
 		T(trim_returns_reservation),
 		T(remount_replays_sizes),
 		T(sync_all_logs_written_files),
+		T(wrote_after_truncate_stays_in_extents),
 		T(refusals),
 		T(play_refusals),
 		T(posix_bit_set_at_first_use),
