@@ -231,7 +231,7 @@ static int kill_suid(struct bpfamd *d, const struct bpfam_inode *in, uid_t uid,
 		     struct bpfam_err *err)
 {
 	struct bpfam_attrs a = {.mode = in->mode & 07777,
-				.ctime_ns = bpfamd_now_ns()};
+				.ctime_ns = bpfam_now_ns()};
 
 	if (!uid)
 		return 0;
@@ -330,7 +330,7 @@ void bpfamd_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		 * copied, and counts as before it. */
 		if (in)
 			bpfam_fs_wrote(&d->fs, in, grows ? end : 0,
-				       bpfamd_now_ns());
+				       bpfam_now_ns());
 		if (in && grows)
 			bpfamd_changed(d, in, false);
 	}

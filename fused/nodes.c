@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,7 +215,7 @@ int bpfamd_resize(struct bpfamd *d, uint64_t ino, uint64_t size,
 	const struct bpfam_inode *in = bpfam_fs_inode(&d->fs, ino);
 	struct bpfamd_node *n = bpfamd_node(d, ino);
 	struct resize a = {.ino = ino, .size = size, .n = n, .err = err,
-			   .now = bpfamd_now_ns()};
+			   .now = bpfam_now_ns()};
 	uint64_t old;
 	int rc;
 
@@ -362,12 +361,4 @@ void bpfamd_refresh(struct bpfamd *d)
 			   (unsigned long long)d->stuck_seq, err.msg,
 			   (unsigned long long)d->stuck_seq - 1);
 	}
-}
-
-uint64_t bpfamd_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }

@@ -8,6 +8,7 @@
 #define BPFAMD_NODES_H
 
 #include "bpfamd.h"
+#include "clock.h"
 
 /* The node of @ino, the table grown to hold it; NULL when out of memory. */
 struct bpfamd_node *bpfamd_node(struct bpfamd *d, uint64_t ino);
@@ -48,9 +49,6 @@ int bpfamd_resize(struct bpfamd *d, uint64_t ino, uint64_t size,
 /* bpfam_fs_write_begin() on the primary, reclaiming when full. */
 int bpfamd_write_begin(struct bpfamd *d, uint64_t ino, uint64_t off,
 		       uint64_t end, struct bpfam_err *err);
-
-/* The time now, for mtime and ctime. */
-uint64_t bpfamd_now_ns(void);
 
 /*
  * Play what the primary appended since the last call (client).  A record

@@ -206,7 +206,7 @@ static int set_attrs(struct bpfamd *d, fuse_ino_t ino, const struct stat *st,
 {
 	struct bpfam_attrs a = {.mode = st->st_mode, .uid = st->st_uid,
 				.gid = st->st_gid};
-	uint64_t now = bpfamd_now_ns();
+	uint64_t now = bpfam_now_ns();
 	uint32_t valid = 0;
 
 	if (to_set & FUSE_SET_ATTR_MODE)

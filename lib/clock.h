@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Milliseconds on this host's monotonic clock, for waits and timeouts that
- * stay on this host (liveness samples, fences).  Never compared between
- * hosts: see docs/sharing.md.
+ * This host's clocks.  Milliseconds on the monotonic clock, for waits and
+ * timeouts that stay on this host (liveness samples, fences): never
+ * compared between hosts, see docs/sharing.md.
  */
 #ifndef BPFAM_CLOCK_H
 #define BPFAM_CLOCK_H
@@ -16,6 +16,18 @@ static inline uint64_t bpfam_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/*
+ * Nanoseconds on this host's wall clock, for the times a file carries
+ * (mtime, ctime), which every host shows as they are.
+ */
+static inline uint64_t bpfam_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
 }
 
 /* Sleep @ms milliseconds, or less when a signal arrives. */

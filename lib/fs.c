@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "bpfam/resolve.h"
+#include "clock.h"
 #include "fs.h"
 #include "units.h"
 #include "xattrs.h"
@@ -1193,14 +1193,6 @@ int bpfam_fs_play(struct bpfam_fs *fs, const struct bpfam_record *r,
 
 /* ---- the metadata writer ---------------------------------------------- */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * A filesystem made before POSIX records existed gets the feature bit
  * before its first such record, so that hosts which would misread the log
@@ -1337,7 +1329,7 @@ int bpfam_fs_make(struct bpfam_fs *fs, uint64_t parent, const char *name,
 	r->mknod.mode = mode & (S_IFMT | 07777);
 	r->mknod.uid = uid;
 	r->mknod.gid = gid;
-	r->mknod.mtime_ns = now_ns();
+	r->mknod.mtime_ns = bpfam_now_ns();
 	r->mknod.name_len = (uint32_t)strlen(name);
 	memcpy(r->mknod.name, name, r->mknod.name_len);
 	if (S_ISCHR(mode) || S_ISBLK(mode))
@@ -1408,9 +1400,10 @@ static int zero(struct bpfam_fs *fs, const char *name,
  */
 #define ZERO_GRAIN (64ULL << 10)
 
-static uint64_t grain_up(uint64_t x)
+/* @x rounded up to a multiple of @align, a power of two. */
+static uint64_t align_up(uint64_t x, uint64_t align)
 {
-	return (x + ZERO_GRAIN - 1) & ~(ZERO_GRAIN - 1);
+	return (x + align - 1) & ~(align - 1);
 }
 
 /*
@@ -1421,7 +1414,8 @@ static int zero_past(struct bpfam_fs *fs, struct bpfam_inode *in,
 		     uint64_t from, uint64_t to, struct bpfam_err *err)
 {
 	uint64_t cap = bpfam_alloc_fmap_bytes(in->fmap);
-	uint64_t end = grain_up(to) < cap ? grain_up(to) : cap;
+	uint64_t end = align_up(to, ZERO_GRAIN) < cap ? align_up(to, ZERO_GRAIN) :
+						       cap;
 	int rc = 0;
 
 	if (in->zero_end > from)
@@ -1489,8 +1483,9 @@ int bpfam_fs_set_size(struct bpfam_fs *fs, uint64_t ino, uint64_t size,
 	rc = allocate(fs, in, size, strips, chunk, &r->fmap.map, err);
 	if (!rc)
 		rc = zero(fs, in->name, &r->fmap.map, 0,
-			  grain_up(size) < bpfam_alloc_fmap_bytes(&r->fmap.map) ?
-				  grain_up(size) :
+			  align_up(size, ZERO_GRAIN) <
+					  bpfam_alloc_fmap_bytes(&r->fmap.map) ?
+				  align_up(size, ZERO_GRAIN) :
 				  bpfam_alloc_fmap_bytes(&r->fmap.map),
 			  err);
 	if (!rc)
@@ -1552,6 +1547,14 @@ static uint64_t size_of(const struct bpfam_inode *in)
 	return in->fmap ? in->fmap->size : 0;
 }
 
+/* An interleaved file's strips cannot grow or shorten one by one. */
+static int keeps_size(const struct bpfam_inode *in, struct bpfam_err *err)
+{
+	return bpfam_err(err, EPERM,
+			 "'%s': an interleaved file keeps the size it was given (%llu bytes), or goes to 0",
+			 in->name, (unsigned long long)size_of(in));
+}
+
 /* Log @m (size and extents) as @in's fmap. */
 static int log_fmap(struct bpfam_fs *fs, const struct bpfam_inode *in,
 		    const struct bpfam_fmap *m, struct bpfam_err *err)
@@ -1597,19 +1600,15 @@ static int grow(struct bpfam_fs *fs, struct bpfam_inode *in, uint64_t need,
 	if (have >= need)
 		return 0;
 	if (in->fmap && in->fmap->kind != BPFAM_FMAP_SIMPLE)
-		return bpfam_err(err, EPERM,
-				 "'%s': an interleaved file keeps the size it was given (%llu bytes)",
-				 in->name, (unsigned long long)size_of(in));
+		return keeps_size(in, err);
 	m = malloc(sizeof(*m));
 	if (!m)
 		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
 	fmap_of(in, m);
-	want = need + extra;
-	want = (want + BPFAM_ALLOC_UNIT - 1) / BPFAM_ALLOC_UNIT * BPFAM_ALLOC_UNIT;
+	want = align_up(need + extra, BPFAM_ALLOC_UNIT);
 	rc = bpfam_alloc_extend(&fs->alloc, m, want - have);
 	if (rc == -ENOSPC && extra) {
-		want = (need + BPFAM_ALLOC_UNIT - 1) / BPFAM_ALLOC_UNIT *
-		       BPFAM_ALLOC_UNIT;
+		want = align_up(need, BPFAM_ALLOC_UNIT);
 		rc = bpfam_alloc_extend(&fs->alloc, m, want - have);
 	}
 	if (rc) {
@@ -1637,7 +1636,7 @@ static int shrink(struct bpfam_fs *fs, struct bpfam_inode *in, uint64_t keep,
 	uint32_t i;
 	int rc;
 
-	keep = (keep + BPFAM_ALLOC_UNIT - 1) / BPFAM_ALLOC_UNIT * BPFAM_ALLOC_UNIT;
+	keep = align_up(keep, BPFAM_ALLOC_UNIT);
 	if (keep >= bpfam_alloc_fmap_bytes(in->fmap))
 		return 1;
 	m = malloc(sizeof(*m));
@@ -1701,9 +1700,7 @@ int bpfam_fs_resize(struct bpfam_fs *fs, uint64_t ino, uint64_t size,
 				 bpfam_fmt_size(bpfam_fs_max_size(fs), a));
 	if (in->fmap && in->fmap->kind != BPFAM_FMAP_SIMPLE && size &&
 	    size != old)
-		return bpfam_err(err, EPERM,
-				 "'%s': an interleaved file keeps the size it was given (%llu bytes), or goes to 0",
-				 in->name, (unsigned long long)old);
+		return keeps_size(in, err);
 	if (size < old) {
 		rc = shrink(fs, in, size, size, err);
 		if (rc < 0)
@@ -1741,9 +1738,7 @@ int bpfam_fs_write_begin(struct bpfam_fs *fs, uint64_t ino, uint64_t off,
 				 in->name, (unsigned long long)end);
 	size = size_of(in);
 	if (in->fmap && in->fmap->kind != BPFAM_FMAP_SIMPLE && end > size)
-		return bpfam_err(err, EPERM,
-				 "'%s': an interleaved file keeps the size it was given (%llu bytes)",
-				 in->name, (unsigned long long)size);
+		return keeps_size(in, err);
 	have = bpfam_alloc_fmap_bytes(in->fmap);
 	/* Double what it has, up to 1 GiB at a time. */
 	rc = grow(fs, in, end, have < (1ULL << 30) ? have : 1ULL << 30, err);
@@ -1883,7 +1878,7 @@ int bpfam_fs_delete(struct bpfam_fs *fs, uint64_t parent, const char *name,
 	r.type = BPFAM_REC_UNLINK;
 	r.link.ino = in->ino;
 	r.link.parent = parent;
-	r.link.time_ns = now_ns();
+	r.link.time_ns = bpfam_now_ns();
 	r.link.name_len = (uint32_t)len;
 	memcpy(r.link.name, name, len);
 	return commit(fs, &r, err);
@@ -1915,7 +1910,7 @@ int bpfam_fs_link(struct bpfam_fs *fs, uint64_t ino, uint64_t parent,
 	r.type = BPFAM_REC_LINK;
 	r.link.ino = ino;
 	r.link.parent = parent;
-	r.link.time_ns = now_ns();
+	r.link.time_ns = bpfam_now_ns();
 	r.link.name_len = (uint32_t)strlen(name);
 	memcpy(r.link.name, name, r.link.name_len);
 	return commit(fs, &r, err);
@@ -1994,7 +1989,7 @@ int bpfam_fs_rename(struct bpfam_fs *fs, uint64_t src_parent,
 	r.rename.dst_parent = dst_parent;
 	r.rename.ino = in->ino;
 	r.rename.victim = victim ? victim->ino : 0;
-	r.rename.time_ns = now_ns();
+	r.rename.time_ns = bpfam_now_ns();
 	r.rename.flags = exchange ? BPFAM_RENAME_EXCHANGE : 0;
 	r.rename.src_len = (uint32_t)strlen(src_name);
 	r.rename.dst_len = (uint32_t)strlen(dst_name);

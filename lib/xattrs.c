@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
+#include "clock.h"
 #include "xattrs.h"
 
 #define PREFIX_LEN   (sizeof(BPFAM_XATTR_PREFIX) - 1)
@@ -246,14 +246,6 @@ int bpfam_fs_play_xattr(struct bpfam_fs *fs, const struct bpfam_record *r,
 
 /* ---- the metadata writer --------------------------------------------- */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* The inode @ino, if it may have attribute @name. */
 static int target(struct bpfam_fs *fs, uint64_t ino, const char *name,
 		  struct bpfam_inode **out, struct bpfam_err *err)
@@ -321,7 +313,7 @@ int bpfam_fs_setxattr(struct bpfam_fs *fs, uint64_t ino, const char *name,
 				 "attributes past %u bytes",
 				 in->name, name, size, BPFAM_XATTRS_MAX);
 	r.xattr.ino = ino;
-	r.xattr.time_ns = now_ns();
+	r.xattr.time_ns = bpfam_now_ns();
 	r.xattr.name_len = (uint32_t)strlen(name);
 	memcpy(r.xattr.name, name, r.xattr.name_len);
 	r.xattr.value_len = (uint32_t)size;
@@ -343,7 +335,7 @@ int bpfam_fs_removexattr(struct bpfam_fs *fs, uint64_t ino, const char *name,
 		return bpfam_err(err, ENODATA, "'%s': no attribute %s",
 				 in->name, name);
 	r.xattr.ino = ino;
-	r.xattr.time_ns = now_ns();
+	r.xattr.time_ns = bpfam_now_ns();
 	r.xattr.flags = BPFAM_XATTR_REMOVE;
 	r.xattr.name_len = (uint32_t)strlen(name);
 	memcpy(r.xattr.name, name, r.xattr.name_len);
