@@ -91,8 +91,9 @@ struct bpfamd {
 	struct fuse_session *se; /* for notifications to the kernel */
 	/* Negotiated at FUSE_INIT (session.c), before any open. */
 	bool direct_io;
-	uint64_t init_unique;
 	bool allow_mmap_offered;
+	bool fmap_offered; /* the kernel offered FUSE_FMAP (kpatch/) */
+	bool fmap_agreed;  /* and we asked for it */
 
 	pthread_rwlock_t io; /* see above */
 	pthread_mutex_t lock; /* everything below up to the counters */

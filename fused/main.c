@@ -592,6 +592,11 @@ static int serve(struct bpfamd *d, struct fuse_session *se)
 		fail("cannot hook the FUSE session");
 		goto unmount;
 	}
+	if (bpfamd_session_init(se)) {
+		fail("%s: the kernel never initialised the FUSE connection",
+		     d->mountpoint);
+		goto unmount;
+	}
 	if (start_mode(d, se))
 		goto unmount;
 	announce(d);
