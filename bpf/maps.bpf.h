@@ -23,11 +23,13 @@ struct {
 	__type(value, struct bpfam_map_fmap);
 } fmaps SEC(".maps");
 
-/* The extents of the files of more than BPFAM_FMAP_INLINE, ~8 KiB each. */
+/* The extents of the files of more than BPFAM_FMAP_INLINE, ~8 KiB each:
+ * few files are fragmented, and each hash map costs 16 bytes of buckets per
+ * entry it may hold. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, 1 << 16);
 	__type(key, struct bpfam_exts_key);
 	__type(value, struct bpfam_map_exts);
 } fmap_exts SEC(".maps");
