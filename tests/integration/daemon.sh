@@ -504,6 +504,16 @@ test_published_form() {
 	check "... and no fmap_exts entry" \
 		[ "$(bpftool -j map dump pinned "$pins/fmap_exts" | jq length)" = 0 ]
 	check "... which is getmap's" fmap_matches_bpf "$MNT/one"
+	"$BPFAM" getmap --bpf "$MNT/one" >"$DL_TMP/one.keys"
+	check "getmap --bpf names its inode number as the fmaps key" \
+		grep -qx "fmaps key $(stat -c %i "$MNT/one"):" "$DL_TMP/one.keys"
+	check "... and its bpftool command prints that entry" \
+		cmp <(bpftool -j map dump pinned "$pins/fmaps" |
+			jq -c '.[0].formatted') \
+		<(tail -n 1 "$DL_TMP/one.keys" | sed 's/bpftool /bpftool -j /' |
+			bash | jq -c .formatted)
+	check_err "getmap --bpf does not take --json" 2 "not with --json" \
+		"$BPFAM" getmap --bpf --json "$MNT/one"
 	rm -f "$MNT/one"
 }
 
@@ -521,6 +531,11 @@ test_fragmented() {
 		getmap_is "$MNT/frag" '.nr == 6'
 	check "bpftool: the fmap_exts entry of a 6-extent file has its extents" \
 		fmap_matches_bpf "$MNT/frag"
+	"$BPFAM" getmap --bpf "$MNT/frag" >"$DL_TMP/frag.keys"
+	check "getmap --bpf: the bpftool command for its fmap_exts key prints the entry" \
+		bash -c "tail -n 1 '$DL_TMP/frag.keys' | bash | grep -q '\"file_off\": 10485760'"
+	check_err "getmap --bpf of it as nobody: the pinned map's error" 1 \
+		"fmaps: Permission denied" as_nobody "$BPFAM" getmap --bpf "$MNT/frag"
 	truncate -s 14M "$MNT/frag2" && truncate -s 14M "$MNT/frag"
 	check "... and after it grew to 7, only the new entry is left" \
 		fmap_matches_bpf "$MNT/frag"
