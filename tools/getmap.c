@@ -252,16 +252,15 @@ static int getmap_bpf(const char *path, const struct stat *st,
 	if (bpfam_mount_of("getmap", path, mnt, &mi) ||
 	    pin_dir(path, mnt, dir, sizeof(dir)))
 		return EXIT_FAIL;
-	printf("%s: node %llu (its inode number), %" PRIu32 " extent%s\n",
-	       path, (unsigned long long)node, m->nr, m->nr == 1 ? "" : "s");
+	printf("%s: node %llu (its inode number), %" PRIu32 " extent%s\n", path,
+	       (unsigned long long)node, m->nr, m->nr == 1 ? "" : "s");
 	printf("fmaps key %llu:\n", (unsigned long long)node);
 	print_lookup(dir, "fmaps", &node, sizeof(node));
 	if (m->nr <= BPFAM_FMAP_INLINE)
 		return EXIT_OK;
 	if (published_seq(path, dir, node, &x.seq))
 		return EXIT_FAIL;
-	printf("fmap_exts key {node %llu, seq %llu}: all %" PRIu32
-	       " extents\n",
+	printf("fmap_exts key {node %llu, seq %llu}: all %" PRIu32 " extents\n",
 	       (unsigned long long)node, (unsigned long long)x.seq, m->nr);
 	print_lookup(dir, "fmap_exts", &x, sizeof(x));
 	return EXIT_OK;

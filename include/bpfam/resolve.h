@@ -209,8 +209,8 @@ BPFAM_INLINE int bpfam_resolve_size(const struct bpfam_fmap *fm, __u64 size,
 		e = &fm->ext[i];
 		at = pos - start;
 	}
-	return bpfam_answer(e->dev_off, e->len, e->dev, e->rsvd, at, want,
-			    size, pos, out);
+	return bpfam_answer(e->dev_off, e->len, e->dev, e->rsvd, at, want, size,
+			    pos, out);
 }
 
 /*
@@ -221,8 +221,8 @@ BPFAM_INLINE int bpfam_resolve_size(const struct bpfam_fmap *fm, __u64 size,
 BPFAM_INLINE int bpfam_resolve(const struct bpfam_fmap *fm, __u64 gen,
 			       __u64 pos, __u32 access, struct bpfam_run *out)
 {
-	int rc = bpfam_gate(fm->version, fm->kind, fm->flags, fm->nr,
-			    fm->chunk, fm->gen, gen, access);
+	int rc = bpfam_gate(fm->version, fm->kind, fm->flags, fm->nr, fm->chunk,
+			    fm->gen, gen, access);
 
 	return rc ? rc : bpfam_resolve_size(fm, fm->size, pos, out);
 }
@@ -244,10 +244,14 @@ BPFAM_INLINE int bpfam_fmap_publish(const struct bpfam_fmap *fm, __u64 gen,
 
 	if (bpfam_fmap_check(fm, fm->size))
 		return -EINVAL;
-	*pub = (struct bpfam_map_fmap){
-		.seq = seq, .gen = gen, .size = fm->size, .chunk = fm->chunk,
-		.version = fm->version, .kind = fm->kind, .nr = fm->nr,
-		.flags = fm->flags};
+	*pub = (struct bpfam_map_fmap){.seq = seq,
+				       .gen = gen,
+				       .size = fm->size,
+				       .chunk = fm->chunk,
+				       .version = fm->version,
+				       .kind = fm->kind,
+				       .nr = fm->nr,
+				       .flags = fm->flags};
 	if (exts)
 		exts->seq = seq;
 	for (i = 0; i < fm->nr; i++) {
@@ -301,8 +305,8 @@ BPFAM_INLINE int bpfam_find(const struct bpfam_map_ext *ext, __u32 max,
 			return -EINVAL;
 		at = pos - e->file_off;
 	}
-	return bpfam_answer(e->dev_off, e->len, e->dev, e->rsvd, at, want,
-			    size, pos, out);
+	return bpfam_answer(e->dev_off, e->len, e->dev, e->rsvd, at, want, size,
+			    pos, out);
 }
 
 /*

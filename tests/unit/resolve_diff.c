@@ -792,9 +792,8 @@ static int run_cases(struct resolve_test *skel, struct tally *t,
 				return -1;
 		/* The daemon deletes it once the new value replaced it. */
 		xkey = (struct bpfam_exts_key){.node = key, .seq = fc.exts_seq};
-		if (fc.has_exts &&
-		    bpf_map__delete_elem(skel->maps.fmap_exts, &xkey,
-					 sizeof(xkey), 0))
+		if (fc.has_exts && bpf_map__delete_elem(skel->maps.fmap_exts,
+							&xkey, sizeof(xkey), 0))
 			return -1;
 	}
 	return 0;

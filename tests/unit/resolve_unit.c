@@ -326,7 +326,8 @@ static void published_search(void **state)
 		assert_int_equal(r.dev_off, (__u64)i << 30);
 		assert_int_equal(r.len, exts.ext[i].len);
 		assert_int_equal(pub_at(last, &exts, &r), 0);
-		assert_int_equal(r.dev_off, ((__u64)i << 30) + exts.ext[i].len - 1);
+		assert_int_equal(r.dev_off,
+				 ((__u64)i << 30) + exts.ext[i].len - 1);
 		assert_int_equal(r.len, 1);
 	}
 	assert_int_equal(pub_at(fm.size, &exts, &r), -ENXIO);
