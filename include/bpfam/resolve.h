@@ -285,6 +285,10 @@ BPFAM_INLINE int bpfam_find(const struct bpfam_map_ext *ext, __u32 max,
 	__u64 at, want = BPFAM_U64_MAX;
 	__u32 i = 0, j, step;
 
+	/* pos < size: a file without extents has none that holds it (and
+	 * ext[0] may be a stale slot) */
+	if (!nr)
+		return -EINVAL;
 	if (kind == BPFAM_FMAP_INTERLEAVED) {
 		i = bpfam_stripe(chunk, nr, pos, &at, &want);
 	} else {

@@ -363,6 +363,9 @@ static void published_inline(void **state)
 	assert_int_equal(pub_at(3 * UNIT + 5, &exts, &r), 0);
 	assert_int_equal(bpfam_resolve_pub(&pub, NULL, GEN + 1, 0, 0, &r),
 			 -ESTALE);
+	/* no extent, whatever the slots hold: none holds an offset */
+	pub.nr = 0;
+	assert_int_equal(pub_at(0, NULL, &r), -EINVAL);
 	interleaved(3, UNIT, 3 * UNIT, 7 * UNIT + 1);
 	assert_int_equal(bpfam_fmap_publish(&fm, GEN, 4, &pub, NULL), 0);
 	assert_int_equal(pub.ext[2].file_off, 2 * UNIT);
