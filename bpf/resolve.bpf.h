@@ -74,8 +74,8 @@ static __always_inline void bpfam_count(int rc, __u32 access, __u64 len,
 		c->faults++;
 }
 
-/* A value being replaced: the kernel may reuse a hash map element while a
- * program reads it, and the copy into it changes seq first. */
+/* The kernel may reuse a hash map element while a program reads it: seq,
+ * read before and after the rest, tells (struct bpfam_map_fmap). */
 static __always_inline __u64 bpfam_seq(const __u64 *seq)
 {
 	return *(const volatile __u64 *)seq;

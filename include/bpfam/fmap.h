@@ -93,9 +93,9 @@ struct bpfam_map_ext {
 
 /* Value of the `fmaps` hash map (key: the FUSE node id). */
 struct bpfam_map_fmap {
-	/* Publication number, unique for the daemon's life, first so that
-	 * an element being overwritten changes it before anything else:
-	 * the resolver reads it again after the extents. */
+	/* Publication number, unique for the daemon's life; first, so that
+	 * a front-to-back copy over a reused element changes it before the
+	 * rest: the resolver reads it again after the extents. */
 	__u64 seq;
 	__u64 gen;     /* inode generation, as the kernel knows it */
 	__u64 size;    /* file size in bytes: the EOF the fast path enforces */
