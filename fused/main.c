@@ -445,7 +445,6 @@ static int mount_fs(struct bpfamd *d)
 				   "mode without published fmaps",
 				   why);
 	}
-	bpfamd_publish_all(d);
 	return 0;
 }
 

@@ -26,7 +26,8 @@ static void load_maps(void)
 {
 	struct bpfam_maps *skel = bpfam_maps__open_and_load();
 
-	tap(skel != NULL, "bpfam_maps.bpf.o loads: fmaps, devs, counters");
+	tap(skel != NULL,
+	    "bpfam_maps.bpf.o loads: fmaps, fmap_exts, devs, counters");
 	bpfam_maps__destroy(skel);
 }
 
@@ -80,7 +81,7 @@ static int put_dev(struct resolve_test *skel, __u32 idx, __u64 size,
 /* One 4 MiB extent at 2 MiB on device 1, a 3 MiB file, node id 7. */
 static int put_fmap(struct resolve_test *skel)
 {
-	static struct bpfam_fmap fm = {
+	static const struct bpfam_fmap fm = {
 		.version = BPFAM_FMAP_VERSION,
 		.kind = BPFAM_FMAP_SIMPLE,
 		.gen = 5,
@@ -88,10 +89,12 @@ static int put_fmap(struct resolve_test *skel)
 		.nr = 1,
 		.ext = {{.dev_off = 2 << 20, .len = 4 << 20, .dev = 1}},
 	};
+	struct bpfam_map_fmap pub;
 	__u64 key = 7;
 
-	return bpf_map__update_elem(skel->maps.fmaps, &key, sizeof(key), &fm,
-				    sizeof(fm), BPF_ANY);
+	return bpfam_fmap_publish(&fm, fm.gen, 1, &pub, NULL) ?:
+		       bpf_map__update_elem(skel->maps.fmaps, &key, sizeof(key),
+					    &pub, sizeof(pub), BPF_ANY);
 }
 
 static int resolve(struct resolve_test *skel, __u64 nodeid, __u64 pos,
