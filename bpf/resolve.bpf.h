@@ -107,27 +107,4 @@ static __always_inline int bpfam_bpf_resolve(__u64 nodeid, __u64 gen, __u64 pos,
 	return rc;
 }
 
-/*
- * open()'s question: does node @nodeid of generation @gen have an fmap?  0
- * yes, -ENOENT no, -ESTALE an fmap of another generation of the node id:
- * both "no" send the file through the daemon.  Whether the fmap resolves is
- * left to each access, which counts its own result.
- */
-static __always_inline int bpfam_bpf_probe(__u64 nodeid, __u64 gen)
-{
-	__u64 key = nodeid;
-	const struct bpfam_map_fmap *fm = bpf_map_lookup_elem(&fmaps, &key);
-	struct bpfam_counters *c;
-	__u32 zero = 0;
-
-	if (!fm)
-		return -ENOENT;
-	if (fm->gen != gen)
-		return -ESTALE;
-	c = bpf_map_lookup_elem(&counters, &zero);
-	if (c)
-		c->opens++;
-	return 0;
-}
-
 #endif /* BPFAM_RESOLVE_BPF_H */
