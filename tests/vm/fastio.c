@@ -23,6 +23,15 @@
  *                                   pass faults again; prints "passes N
  *                                   faults F sigbus S differs D preads P
  *                                   bad B" (exit 0 when S, D and B are 0)
+ *   fastio storm FILE SEED SECS THREADS  map all of FILE shared; THREADS
+ *                                   threads load and store pattern words
+ *                                   at random pages and drop random 2 MiB
+ *                                   ranges (MADV_DONTNEED) for SECS seconds,
+ *                                   so that read and write faults, PTE and
+ *                                   PMD, race each other and whatever
+ *                                   changes the file meanwhile; SIGBUS (a
+ *                                   page past a shrunk end) is counted, not
+ *                                   fatal; prints "ops N sigbus S"
  *   fastio poison FILE OFF          madvise(MADV_HWPOISON) the page of a
  *                                   shared mapping of FILE at OFF
  *   fastio poison-dev DEV OFF       madvise(MADV_HWPOISON) the page at OFF of
@@ -81,6 +90,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -670,6 +680,81 @@ static int do_faults(const char *path, uint64_t len, const char *stop)
 	return sigbus || differs || bad;
 }
 
+struct storm {
+	volatile uint64_t *w;
+	uint64_t size;
+	time_t end;
+	unsigned int seed;
+	unsigned long ops, sigbus;
+};
+
+/* SIGBUS is delivered to the thread that faulted: each has its own jump. */
+static __thread sigjmp_buf storm_jb;
+
+static void on_storm_bus(int sig)
+{
+	(void)sig;
+	siglongjmp(storm_jb, 1);
+}
+
+static void *storm_thread(void *arg)
+{
+	struct storm *st = arg;
+
+	while (time(NULL) < st->end) {
+		unsigned int r = rand_r(&st->seed);
+		uint64_t off = (uint64_t)rand_r(&st->seed) % (st->size / 8) * 8;
+
+		st->ops++;
+		if (sigsetjmp(storm_jb, 1)) {
+			st->sigbus++;
+			continue;
+		}
+		if (r % 8 == 0)
+			madvise((void *)((uintptr_t)st->w + (off & ~(CHUNK * 2 - 1))),
+				CHUNK * 2 < st->size ? CHUNK * 2 : st->size,
+				MADV_DONTNEED);
+		else if (r % 2)
+			st->w[off / 8] = word(off);
+		else
+			(void)st->w[off / 8];
+	}
+	return NULL;
+}
+
+static int do_storm(const char *path, uint64_t secs, uint64_t nthreads)
+{
+	struct storm st[16];
+	unsigned long ops = 0, sigbus = 0;
+	pthread_t tid[16];
+	uint64_t size, i;
+	int fd = open_file(path, O_RDWR, &size);
+	void *m;
+
+	if (!nthreads || nthreads > 16 || size < 8) {
+		fprintf(stderr, "storm: 1 to 16 threads, a non-empty file\n");
+		return 2;
+	}
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		die("mmap");
+	signal(SIGBUS, on_storm_bus);
+	for (i = 0; i < nthreads; i++) {
+		st[i] = (struct storm){.w = m, .size = size,
+				       .end = time(NULL) + secs,
+				       .seed = seed + i};
+		if (pthread_create(&tid[i], NULL, storm_thread, &st[i]))
+			die("pthread_create");
+	}
+	for (i = 0; i < nthreads; i++) {
+		pthread_join(tid[i], NULL);
+		ops += st[i].ops;
+		sigbus += st[i].sigbus;
+	}
+	printf("ops %lu sigbus %lu\n", ops, sigbus);
+	return 0;
+}
+
 static int do_poison(const char *path, uint64_t off)
 {
 	uint64_t size, pg = off & ~4095ULL;
@@ -804,6 +889,10 @@ int main(int argc, char **argv)
 		seed = num(argv[3]);
 		return do_faults(argv[2], num(argv[4]), argv[5]);
 	}
+	if (argc == 6 && !strcmp(cmd, "storm")) {
+		seed = num(argv[3]);
+		return do_storm(argv[2], num(argv[4]), num(argv[5]));
+	}
 	if (argc == 4 && !strcmp(cmd, "poison"))
 		return do_poison(argv[2], num(argv[3]));
 	if (argc == 4 && !strcmp(cmd, "poison-dev"))
@@ -831,6 +920,7 @@ int main(int argc, char **argv)
 		"       fastio session FILE SEED MAPLEN\n"
 		"       fastio follow FILE SEED FINAL SECS\n"
 		"       fastio faults FILE SEED LEN STOP\n"
+		"       fastio storm FILE SEED SECS THREADS\n"
 		"       fastio gen|check SEED SIZE\n"
 		"       fastio poison|touch FILE OFF\n"
 		"       fastio poison-dev DEV OFF\n"

@@ -127,8 +127,16 @@ if [ "$ready" = 1 ]; then
 	check_size "B: F is still $FULL bytes" $FULL
 	check_cmd "B: F still reads A's pattern" fastio read $F $SEED
 fi
+# B's daemon must not play A's truncation before A has checked that the
+# dropped extents wait for it: a heartbeat (100 ms) is shorter than A's
+# truncate and stats on a slow guest.  Stopped, it holds A's gate shut.
 vm_barrier "04-resize B read 64M" || not_ok "B: guest A reached 'B read 64M'"
+vm_barrier "04-resize gate empty" || not_ok "B: guest A reached 'gate empty'"
+daemon=$(pidof bpfamd)
+[ -n "$daemon" ] && kill -STOP $daemon
+vm_barrier "04-resize B stopped" || not_ok "B: guest A reached 'B stopped'"
 vm_barrier "04-resize truncated" || not_ok "B: guest A reached 'truncated'"
+[ -n "$daemon" ] && kill -CONT $daemon
 if [ "$ready" = 1 ]; then
 	check_size "B: F shrinks to $CUT bytes" $CUT
 	check_truncated B "$mapped"

@@ -157,7 +157,13 @@ if [ "$ready" = 1 ]; then
 	s=$(stats $MNT)
 	check "A: nothing waits for reclaim before the truncation ($(sv "$s" .bytes_waiting_reclaim))" \
 		test "$(sv "$s" .bytes_waiting_reclaim)" = 0
-	r0=$(sv "$s" '.bytes_reclaimed // 0')
+fi
+# B stops its daemon, so that it cannot play the truncation (and open the
+# gate) before A has looked: a heartbeat is shorter than A's next steps
+vm_barrier "04-resize gate empty" || not_ok "A: guest B reached 'gate empty'"
+vm_barrier "04-resize B stopped" || not_ok "A: guest B reached 'B stopped'"
+if [ "$ready" = 1 ]; then
+	r0=$(sv "$(stats $MNT)" '.bytes_reclaimed // 0')
 	check_cmd "A: truncate -s $CUT F while it is mapped" truncate -s $CUT $F
 	s=$(stats $MNT)
 	check "A: the $((DROP >> 20)) MiB past the kept 2 MiB unit wait for reclaim (bytes_waiting_reclaim $(sv "$s" .bytes_waiting_reclaim), want $DROP)" \
