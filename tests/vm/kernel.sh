@@ -19,6 +19,8 @@
 #
 # Environment: KERNEL_TARBALL (default /usr/src/linux-source-6.12.tar.xz),
 # KPATCH_DIR (default kpatch/: the config fragment and the series),
+# KERNEL_VARIANT=NAME (a second kernel in BUILD-DIR/kernel-NAME, configured
+# with kpatch/config.NAME merged after kpatch/config: `debug` is KASAN),
 # KERNEL_JOBS (default 2), KERNEL_FORCE=1 runs make even if the key matches
 # (after editing src/ by hand).
 set -euo pipefail
@@ -27,12 +29,16 @@ BUILD=${1:-build}
 TARBALL=${KERNEL_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 JOBS=${KERNEL_JOBS:-2}
 KPATCH=${KPATCH_DIR:-$PWD/kpatch}
-FRAGMENT=$KPATCH/config
 SERIES=$KPATCH/series
+FRAGMENTS=("$KPATCH/config")
 case $BUILD in
 /*) K=$BUILD/kernel ;;
 *) K=$PWD/$BUILD/kernel ;;
 esac
+if [ -n "${KERNEL_VARIANT:-}" ]; then
+	K=$K-$KERNEL_VARIANT
+	FRAGMENTS+=("$KPATCH/config.$KERNEL_VARIANT")
+fi
 SRC=$K/src
 OUT=$K/out
 NEED_MB=3500
@@ -46,7 +52,9 @@ die() {
 }
 
 [ -r "$TARBALL" ] || die "no $TARBALL (install linux-source-6.12: make deps)"
-[ -r "$FRAGMENT" ] || die "no $FRAGMENT"
+for f in "${FRAGMENTS[@]}"; do
+	[ -r "$f" ] || die "no $f"
+done
 [ -r "$SERIES" ] || die "no $SERIES"
 
 # The patches of the series, in order.
@@ -71,12 +79,12 @@ series_key=$( (
 		cat "$KPATCH/$p"
 	done
 ) | hash)
-config_key=$(hash <"$FRAGMENT")
+config_key=$(cat "${FRAGMENTS[@]}" | hash)
 key="$src_key-$series_key-$config_key"
 
 if [ "${KERNEL_FORCE:-0}" != 1 ] && [ -f "$K/bzImage" ] &&
 	[ "$(cat "$K/key" 2>/dev/null)" = "$key" ]; then
-	say "up to date ($key): $BUILD/kernel/bzImage"
+	say "up to date ($key): $K/bzImage"
 	exit 0
 fi
 mkdir -p "$K"
@@ -176,13 +184,13 @@ fi
 # ---- configuration --------------------------------------------------------
 if [ "$(cat "$OUT/.bpfam-config-key" 2>/dev/null)" != "$config_key" ] ||
 	[ ! -f "$OUT/.config" ]; then
-	say "configuring: tinyconfig + kpatch/config"
+	say "configuring: tinyconfig + ${FRAGMENTS[*]#"$KPATCH/"}"
 	mkdir -p "$OUT"
 	rm -f "$OUT/.bpfam-config-key"
 	make -s -C "$SRC" O="$OUT" tinyconfig >/dev/null
 	# merge_config.sh writes its temporary files into the current directory
 	(cd "$OUT" && "$SRC/scripts/kconfig/merge_config.sh" -m -O "$OUT" \
-		"$OUT/.config" "$FRAGMENT" >/dev/null)
+		"$OUT/.config" "${FRAGMENTS[@]}" >/dev/null)
 	make -s -C "$SRC" O="$OUT" olddefconfig >/dev/null
 	missing=()
 	while read -r line; do
@@ -200,7 +208,7 @@ if [ "$(cat "$OUT/.bpfam-config-key" 2>/dev/null)" != "$config_key" ] ||
 		"" | "#"*) ;;
 		*) die "kpatch/config: cannot check line '$line' (use CONFIG_X=y or CONFIG_X=n)" ;;
 		esac
-	done <"$FRAGMENT"
+	done < <(cat "${FRAGMENTS[@]}")
 	if [ ${#missing[@]} -gt 0 ]; then
 		echo "kernel: error: these kpatch/config options are not set so in $OUT/.config" >&2
 		echo "kernel: (a dependency is off: add it to the fragment)" >&2
@@ -211,14 +219,14 @@ if [ "$(cat "$OUT/.bpfam-config-key" 2>/dev/null)" != "$config_key" ] ||
 fi
 
 # ---- build ----------------------------------------------------------------
-say "building bzImage (make -j$JOBS, log: $BUILD/kernel/build.log)"
+say "building bzImage (make -j$JOBS, log: $K/build.log)"
 start=$(date +%s)
 if ! make -C "$SRC" O="$OUT" -j"$JOBS" bzImage >"$K/build.log" 2>&1; then
 	grep -E 'error|Error' "$K/build.log" | head -40 >&2 || true
 	tail -20 "$K/build.log" >&2
-	die "kernel build failed; full log: $BUILD/kernel/build.log"
+	die "kernel build failed; full log: $K/build.log"
 fi
 cp "$OUT/arch/x86/boot/bzImage" "$K/bzImage"
 ln -f "$OUT/vmlinux" "$K/vmlinux"
 echo "$key" >"$K/key"
-say "built in $(($(date +%s) - start)) s: $BUILD/kernel/bzImage ($(make -s -C "$SRC" O="$OUT" kernelrelease 2>/dev/null))"
+say "built in $(($(date +%s) - start)) s: $K/bzImage ($(make -s -C "$SRC" O="$OUT" kernelrelease 2>/dev/null))"

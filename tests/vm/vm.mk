@@ -7,6 +7,10 @@
 #                  DEV_DAX=m leaves built-in fuse free of device_dax.ko
 #                  symbols (~10 min; not part of vmtest)
 #   make vmbench   the fast path's throughput in the guest (not a test)
+#   make vmtest-debug  vmtest on a second kernel with KASAN
+#                  ($(BUILD)/kernel-debug: kpatch/config + kpatch/config.debug);
+#                  not in CI: a full kernel build, and the guests run several
+#                  times slower
 #   make vmtest    build the project, the kernel and the initramfs, boot qemu
 #                  on an emulated NVDIMM and run the guest tests: one guest,
 #                  then two guests sharing one backing file
@@ -19,10 +23,14 @@
 VMTEST_PREREQ ?= all
 VMTEST_SUITES ?= single two
 
-.PHONY: kernel kpatch-check vmtest vmbench vmtest-initramfs
+.PHONY: kernel kernel-debug kpatch-check vmtest vmtest-debug vmbench \
+	vmtest-initramfs
 
 kernel:
 	@tests/vm/kernel.sh $(BUILD)
+
+kernel-debug:
+	@KERNEL_VARIANT=debug tests/vm/kernel.sh $(BUILD)
 
 kpatch-check: kernel
 	@tests/vm/kpatch-check.sh $(BUILD)
@@ -41,6 +49,11 @@ vmtest-initramfs: $(VMTEST_PREREQ) $(addprefix $(BUILD)/vm/,$(VM_HELPERS))
 
 vmtest: kernel vmtest-initramfs
 	@BUILD=$(BUILD) tests/vm/vmtest.sh $(VMTEST_SUITES)
+
+vmtest-debug: kernel-debug vmtest-initramfs
+	@BUILD=$(BUILD) VMTEST_KERNEL=$(BUILD)/kernel-debug/bzImage \
+		VMTEST_TIMEOUT=$${VMTEST_TIMEOUT:-3600} \
+		tests/vm/vmtest.sh $(VMTEST_SUITES)
 
 # The fast path against fallback mode, tmpfs and raw devdax in one guest;
 # the table is kept in $(BUILD)/vm/bench.txt.  See docs/bench.md.

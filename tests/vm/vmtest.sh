@@ -18,13 +18,14 @@
 #   VMTEST_SELFTEST_FAIL=1    add a guest test that fails (single guest)
 #   VMTEST_SELFTEST_PANIC=1   make the single guest's /init exit (panic)
 #   VMTEST_APPEND='...'       more kernel command line words
+#   VMTEST_KERNEL=PATH        the bzImage to boot ($BUILD/kernel/bzImage)
 # Logs: $BUILD/vm/<guest>.console.log (serial console), <guest>.result (the
 # result port).  On a failure the console's tail is printed.
 set -u
 
 BUILD=${BUILD:-build}
 VM=$BUILD/vm
-KERNEL=$BUILD/kernel/bzImage
+KERNEL=${VMTEST_KERNEL:-$BUILD/kernel/bzImage}
 INITRD=$VM/initramfs.cgz
 TIMEOUT=${VMTEST_TIMEOUT:-600}
 SMP=${VMTEST_SMP:-2}
