@@ -156,7 +156,8 @@ static int attach_resolver(struct bpfamd *d, int fuse_fd)
 		goto destroy;
 	}
 	if (ioctl(fuse_fd, FUSE_DEV_IOC_FMAP_ATTACH, &attach)) {
-		rc = why_not(d, errno, "cannot attach resolver %s", attach.name);
+		rc = why_not(d, errno, "cannot attach resolver %s",
+			     attach.name);
 		goto unlink;
 	}
 	d->fast_skel = skel;
