@@ -15,10 +15,9 @@
 
 #define INITIAL_BUCKETS 1024
 
-static uint64_t hash_ino(uint64_t ino)
-{
-	return ino * 0x9e3779b97f4a7c15ULL;
-}
+/* Inodes per chunk of the inode table (fs.h). */
+#define INODE_CHUNK_SHIFT 10
+#define INODE_CHUNK	  (1ULL << INODE_CHUNK_SHIFT)
 
 /* FNV-1a over the parent and the name. */
 static uint64_t hash_name(uint64_t parent, const char *name)
@@ -30,14 +29,6 @@ static uint64_t hash_name(uint64_t parent, const char *name)
 		h *= 0x100000001b3ULL;
 	}
 	return h;
-}
-
-static void hash_insert_ino(struct bpfam_fs *fs, struct bpfam_inode *in)
-{
-	uint64_t b = hash_ino(in->ino) & (fs->buckets - 1);
-
-	in->ino_next = fs->by_ino[b];
-	fs->by_ino[b] = in;
 }
 
 static void hash_insert_name(struct bpfam_fs *fs, struct bpfam_dentry *de)
@@ -61,67 +52,76 @@ static void unhash_name(struct bpfam_fs *fs, struct bpfam_dentry *de)
 	}
 }
 
-static void unhash_ino(struct bpfam_fs *fs, struct bpfam_inode *in)
+struct bpfam_inode *bpfam_fs_inode(const struct bpfam_fs *fs, uint64_t ino)
 {
-	uint64_t b = hash_ino(in->ino) & (fs->buckets - 1);
-	struct bpfam_inode **pp;
+	uint64_t c = ino >> INODE_CHUNK_SHIFT;
+	struct bpfam_inode *in;
 
-	for (pp = &fs->by_ino[b]; *pp; pp = &(*pp)->ino_next) {
-		if (*pp == in) {
-			*pp = in->ino_next;
-			return;
-		}
-	}
+	if (c >= fs->nchunks || !fs->chunks[c])
+		return NULL;
+	in = &fs->chunks[c][ino & (INODE_CHUNK - 1)];
+	/* A free slot is all zeros, and no inode is number 0. */
+	return in->ino ? in : NULL;
 }
 
-static int grow_tables(struct bpfam_fs *fs)
+/*
+ * The slot of inode @ino, its chunk allocated (zeroed); NULL when out of
+ * memory.  The chunk directory doubles; chunks never move.
+ */
+static struct bpfam_inode *inode_slot(struct bpfam_fs *fs, uint64_t ino)
 {
-	struct bpfam_inode **old = fs->by_ino, *in, *next;
-	struct bpfam_dentry **old_names = fs->by_name;
-	uint64_t i, n = fs->buckets;
+	uint64_t c = ino >> INODE_CHUNK_SHIFT, n = fs->nchunks;
+	struct bpfam_inode **v;
+
+	if (c >= n) {
+		while (n <= c)
+			n = n ? n * 2 : 16;
+		if (n > SIZE_MAX / sizeof(*v))
+			return NULL;
+		v = realloc(fs->chunks, n * sizeof(*v));
+		if (!v)
+			return NULL;
+		memset(v + fs->nchunks, 0, (n - fs->nchunks) * sizeof(*v));
+		fs->chunks = v;
+		fs->nchunks = n;
+	}
+	if (!fs->chunks[c])
+		fs->chunks[c] = calloc(INODE_CHUNK, sizeof(**fs->chunks));
+	return fs->chunks[c] ? &fs->chunks[c][ino & (INODE_CHUNK - 1)] : NULL;
+}
+
+/*
+ * Double the name table, rehashing every name: each is a child of a
+ * linked directory.
+ */
+static int grow_names(struct bpfam_fs *fs)
+{
+	struct bpfam_dentry **old = fs->by_name;
+	uint64_t ino, n = fs->buckets;
+	struct bpfam_inode *in;
 	uint32_t c;
 
-	fs->by_ino = calloc(n * 2, sizeof(*fs->by_ino));
 	fs->by_name = calloc(n * 2, sizeof(*fs->by_name));
-	if (!fs->by_ino || !fs->by_name) {
-		free(fs->by_ino);
-		free(fs->by_name);
-		fs->by_ino = old;
-		fs->by_name = old_names;
+	if (!fs->by_name) {
+		fs->by_name = old;
 		return -ENOMEM;
 	}
 	fs->buckets = n * 2;
-	/* Every name is a child of a linked directory. */
-	for (i = 0; i < n; i++) {
-		for (in = old[i]; in; in = next) {
-			next = in->ino_next;
-			hash_insert_ino(fs, in);
-			for (c = 0; c < in->nchildren; c++)
-				hash_insert_name(fs, in->children[c]);
-		}
+	for (ino = BPFAM_ROOT_INO; ino <= fs->max_ino; ino++) {
+		in = bpfam_fs_inode(fs, ino);
+		for (c = 0; in && c < in->nchildren; c++)
+			hash_insert_name(fs, in->children[c]);
 	}
 	free(old);
-	free(old_names);
 	return 0;
 }
 
-/* Room in the tables for one more inode and one more name. */
-static int reserve_tables(struct bpfam_fs *fs)
+/* Room in the name table for one more name. */
+static int reserve_name(struct bpfam_fs *fs)
 {
-	if (fs->ninodes < fs->buckets && fs->ndentries < fs->buckets)
+	if (fs->ndentries < fs->buckets)
 		return 0;
-	return grow_tables(fs);
-}
-
-struct bpfam_inode *bpfam_fs_inode(const struct bpfam_fs *fs, uint64_t ino)
-{
-	struct bpfam_inode *in;
-
-	for (in = fs->by_ino[hash_ino(ino) & (fs->buckets - 1)]; in;
-	     in = in->ino_next)
-		if (in->ino == ino)
-			return in;
-	return NULL;
+	return grow_names(fs);
 }
 
 struct bpfam_dentry *bpfam_fs_dentry(const struct bpfam_fs *fs,
@@ -232,7 +232,7 @@ static void alias_del(struct bpfam_inode *in, struct bpfam_dentry *de)
 /*
  * @in takes the name @de in @dir, the record @de->seq being the latest:
  * it goes at the end of the children, room for which the caller reserved
- * (reserve_child(), reserve_tables()).
+ * (reserve_child(), reserve_name()).
  */
 static void name_add(struct bpfam_fs *fs, struct bpfam_inode *dir,
 		     struct bpfam_dentry *de, struct bpfam_inode *in)
@@ -276,6 +276,7 @@ static bool name_del(struct bpfam_fs *fs, struct bpfam_dentry *de)
 	return true;
 }
 
+/* What @in owns, and its slot: free for good (numbers are not reused). */
 static void free_inode(struct bpfam_inode *in)
 {
 	free(in->gone);
@@ -283,12 +284,13 @@ static void free_inode(struct bpfam_inode *in)
 	free(in->fmap);
 	free(in->children);
 	bpfam_xattrs_free(in->xattrs);
-	free(in);
+	memset(in, 0, sizeof(*in));
 }
 
-static struct bpfam_inode *new_inode(uint64_t ino)
+/* Inode @ino, in its slot of the table; NULL when out of memory. */
+static struct bpfam_inode *new_inode(struct bpfam_fs *fs, uint64_t ino)
 {
-	struct bpfam_inode *in = calloc(1, sizeof(*in));
+	struct bpfam_inode *in = inode_slot(fs, ino);
 
 	if (!in)
 		return NULL;
@@ -298,18 +300,17 @@ static struct bpfam_inode *new_inode(uint64_t ino)
 }
 
 /*
- * Link a new inode into the tables and, named @de, into @dir (the root:
+ * Count a new inode in and, named @de, link it into @dir (the root:
  * neither); frees both on failure.
  */
 static int attach(struct bpfam_fs *fs, struct bpfam_inode *in,
 		  struct bpfam_inode *dir, struct bpfam_dentry *de)
 {
-	if (reserve_tables(fs) || (dir && reserve_child(dir))) {
+	if (dir && (reserve_name(fs) || reserve_child(dir))) {
 		free(de);
 		free_inode(in);
 		return -ENOMEM;
 	}
-	hash_insert_ino(fs, in);
 	if (dir)
 		name_add(fs, dir, de, in);
 	fs->ninodes++;
@@ -324,7 +325,7 @@ static int attach(struct bpfam_fs *fs, struct bpfam_inode *in,
 
 static int make_root(struct bpfam_fs *fs)
 {
-	struct bpfam_inode *root = new_inode(BPFAM_ROOT_INO);
+	struct bpfam_inode *root = new_inode(fs, BPFAM_ROOT_INO);
 
 	if (!root)
 		return -ENOMEM;
@@ -350,9 +351,8 @@ int bpfam_fs_init(struct bpfam_fs *fs, const char *path,
 		goto fail;
 	bpfam_log_init(&fs->log, &fs->dev, &fs->sb);
 	fs->buckets = INITIAL_BUCKETS;
-	fs->by_ino = calloc(fs->buckets, sizeof(*fs->by_ino));
 	fs->by_name = calloc(fs->buckets, sizeof(*fs->by_name));
-	if (!fs->by_ino || !fs->by_name ||
+	if (!fs->by_name ||
 	    bpfam_alloc_init(&fs->alloc, fs->sb.data_off, fs->sb.devs[0].size) ||
 	    make_root(fs)) {
 		rc = bpfam_err(err, ENOMEM, "%s: out of memory", path);
@@ -432,19 +432,22 @@ int bpfam_fs_mount(struct bpfam_fs *fs, const char *path,
 
 void bpfam_fs_close(struct bpfam_fs *fs)
 {
-	struct bpfam_inode *in, *next;
-	uint64_t i;
+	struct bpfam_inode *in;
+	uint64_t i, j;
 	uint32_t c;
 
-	for (i = 0; fs->by_ino && i < fs->buckets; i++) {
-		for (in = fs->by_ino[i]; in; in = next) {
-			next = in->ino_next;
+	for (i = 0; i < fs->nchunks; i++) {
+		for (j = 0; fs->chunks[i] && j < INODE_CHUNK; j++) {
+			in = &fs->chunks[i][j];
 			for (c = 0; c < in->nchildren; c++)
 				free(in->children[c]);
 			free_inode(in);
 		}
+		free(fs->chunks[i]);
 	}
-	free(fs->by_ino);
+	free(fs->chunks);
+	fs->chunks = NULL;
+	fs->nchunks = 0;
 	free(fs->by_name);
 	free(fs->orphans);
 	free(fs->dirty);
@@ -453,7 +456,6 @@ void bpfam_fs_close(struct bpfam_fs *fs)
 	for (i = 0; i < fs->ntails; i++)
 		free(fs->tails[i].ext);
 	free(fs->tails);
-	fs->by_ino = NULL;
 	fs->by_name = NULL;
 	fs->orphans = NULL;
 	fs->tails = NULL;
@@ -593,7 +595,7 @@ static int play_mknod(struct bpfam_fs *fs, const struct bpfam_record *r,
 	dir = free_name(fs, r, r->mknod.parent, r->mknod.name, err);
 	if (!dir)
 		return -EBADMSG;
-	in = new_inode(r->mknod.ino);
+	in = new_inode(fs, r->mknod.ino);
 	de = new_dentry(r->mknod.name, r->seq);
 	if (in && r->mknod.target_len)
 		in->target = strdup(r->mknod.target);
@@ -939,7 +941,7 @@ static int play_link(struct bpfam_fs *fs, const struct bpfam_record *r,
 	if (!dir)
 		return -EBADMSG;
 	de = new_dentry(r->link.name, r->seq);
-	if (!de || reserve_tables(fs) || reserve_child(dir)) {
+	if (!de || reserve_name(fs) || reserve_child(dir)) {
 		free(de);
 		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
 	}
@@ -1068,7 +1070,7 @@ static int play_rename(struct bpfam_fs *fs, const struct bpfam_record *r,
 		swap_names(fs, src, dst);
 	} else {
 		de = new_dentry(r->rename.dst_name, r->seq);
-		if (!de || reserve_tables(fs) || reserve_child(ddir) ||
+		if (!de || reserve_name(fs) || reserve_child(ddir) ||
 		    (dst && last_name(dst) && reserve_orphan(fs))) {
 			free(de);
 			return bpfam_err(err, ENOMEM, "%s: out of memory",
@@ -1135,7 +1137,6 @@ static int play_reclaim(struct bpfam_fs *fs, const struct bpfam_record *r,
 			bpfam_alloc_release_fmap(&fs->alloc, in->fmap);
 		fs->pending_bytes -= bytes;
 		fs->reclaimed_bytes += bytes;
-		unhash_ino(fs, in);
 		fs->ninodes--;
 		free_inode(in);
 	}

@@ -70,7 +70,6 @@ struct bpfam_inode {
 	 * the size), so that a page mapped across the end shows no bytes a
 	 * deleted file left there. */
 	uint64_t zero_end;
-	struct bpfam_inode *ino_next;  /* hash chain */
 };
 
 /*
@@ -90,10 +89,17 @@ struct bpfam_fs {
 	struct bpfam_sb_info sb;
 	struct bpfam_log log;
 	struct bpfam_alloc alloc;
-	struct bpfam_inode **by_ino;
-	struct bpfam_dentry **by_name;
+	/*
+	 * Inodes by number, in chunks of 1024: the log gives dense numbers
+	 * (each mknod the next), so no hash; chunks never move, so a pointer
+	 * to an inode stays good until a reclaim record frees it.  A free
+	 * slot is zeros (numbers are not reused).  bpfam_fs_inode() looks up.
+	 */
+	struct bpfam_inode **chunks;
+	uint64_t nchunks;
+	struct bpfam_dentry **by_name; /* hashed by (parent, name) */
 	uint64_t buckets;
-	uint64_t ninodes;  /* in the tables, unlinked ones included */
+	uint64_t ninodes;  /* in the table, unlinked ones included */
 	uint64_t ndentries; /* names */
 	uint64_t nfiles;   /* linked */
 	uint64_t ndirs;

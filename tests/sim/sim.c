@@ -261,27 +261,26 @@ static int by_off(const void *a, const void *b)
 static struct owned *collect_extents(const struct bpfam_fs *fs, uint64_t *n)
 {
 	struct owned *v = NULL, *grown;
-	uint64_t b, cap = 0;
+	uint64_t ino, cap = 0;
 	struct bpfam_inode *in;
 	uint32_t i;
 
 	*n = 0;
-	for (b = 0; b < fs->buckets; b++) {
-		for (in = fs->by_ino[b]; in; in = in->ino_next) {
-			for (i = 0; in->fmap && i < in->fmap->nr; i++) {
-				if (*n == cap) {
-					cap = cap ? cap * 2 : 256;
-					grown = realloc(v, cap * sizeof(*v));
-					if (!grown) {
-						free(v);
-						return NULL;
-					}
-					v = grown;
+	for (ino = BPFAM_ROOT_INO; ino <= fs->max_ino; ino++) {
+		in = bpfam_fs_inode(fs, ino);
+		for (i = 0; in && in->fmap && i < in->fmap->nr; i++) {
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 256;
+				grown = realloc(v, cap * sizeof(*v));
+				if (!grown) {
+					free(v);
+					return NULL;
 				}
-				v[(*n)++] = (struct owned){
-					in->fmap->ext[i].dev_off,
-					in->fmap->ext[i].len, in->ino};
+				v = grown;
 			}
+			v[(*n)++] = (struct owned){in->fmap->ext[i].dev_off,
+						   in->fmap->ext[i].len,
+						   in->ino};
 		}
 	}
 	return v ? v : calloc(1, sizeof(*v));

@@ -784,6 +784,51 @@ static void deleted_name_survives_table_growth(void **state)
 	assert_non_null(bpfam_fs_lookup(&d->fs, ROOT, "file"));
 }
 
+/*
+ * Inodes sit in a table by number, in chunks: numbers across several
+ * chunks find their own inode, an inode does not move when the table
+ * grows, and a reclaimed number stays empty (numbers are not reused).
+ */
+static void inode_table_spans_chunks(void **state)
+{
+	struct fsdev *d = *state;
+	struct bpfam_inode *first = bpfam_fs_inode(&d->fs, d->file), *in;
+	uint64_t ino, last = 0;
+	char name[16];
+	int i;
+
+	for (i = 0; i < 2500; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		last = make(d, d->dir, name, S_IFREG | 0644);
+	}
+	assert_ptr_equal(bpfam_fs_inode(&d->fs, d->file), first);
+	assert_int_equal(last, d->fs.max_ino);
+	for (i = 0; i < 2500; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		in = bpfam_fs_inode(&d->fs, last - 2499 + i);
+		assert_non_null(in);
+		assert_string_equal(in->name, name);
+	}
+	assert_null(bpfam_fs_inode(&d->fs, 0));
+	assert_null(bpfam_fs_inode(&d->fs, last + 1));
+	assert_null(bpfam_fs_inode(&d->fs, last + 5000));
+	assert_null(bpfam_fs_inode(&d->fs, UINT64_MAX));
+	ino = bpfam_fs_lookup(&d->fs, d->dir, "n1500")->ino;
+	del(d, d->dir, "n1500", false);
+	assert_int_equal(bpfam_fs_reclaim(&d->fs, UINT64_MAX, &d->err), 1);
+	assert_null(bpfam_fs_inode(&d->fs, ino));
+	assert_string_equal(bpfam_fs_inode(&d->fs, ino + 1)->name, "n1501");
+	assert_int_equal(make(d, ROOT, "after", S_IFREG | 0644), last + 1);
+	bpfam_fs_close(&d->fs);
+
+	testdev_mount(&d->fs, d->path, BPFAM_OPEN_RDONLY);
+	assert_null(bpfam_fs_inode(&d->fs, ino));
+	assert_string_equal(bpfam_fs_inode(&d->fs, ino - 1)->name, "n1499");
+	assert_string_equal(bpfam_fs_inode(&d->fs, last + 1)->name, "after");
+	/* Numbers 1 to last + 1 ("after"), less the one reclaimed. */
+	assert_int_equal(d->fs.ninodes, last);
+}
+
 static void check_sb_sees_reformat(void **state)
 {
 	struct fsdev *d = *state;
@@ -1451,6 +1496,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(remount_replays),
+		T(inode_table_spans_chunks),
 		T(play_overlap),
 		T(play_outside_device),
 		T(play_duplicate_name),
