@@ -93,6 +93,9 @@ struct bpfamd {
 	bool direct_io;
 	uint64_t init_unique;
 	bool allow_mmap_offered;
+	/* What the mount took, for the line that announces it. */
+	uint64_t play_ms;    /* the log played */
+	uint64_t publish_ms; /* the fmaps published */
 
 	pthread_rwlock_t io; /* see above */
 	pthread_mutex_t lock; /* everything below up to the counters */

@@ -411,9 +411,11 @@ static int mount_fs(struct bpfamd *d)
 			     d->period_ms, d->mountpoint, &err);
 	if (!rc && bpfamd_pulse_start(d))
 		rc = bpfam_err(&err, EAGAIN, "cannot start the heartbeat thread");
+	d->play_ms = bpfam_now_ms();
 	if (!rc)
 		rc = d->recover ? mount_recover(d, &err) :
 				  bpfam_fs_load(&d->fs, &err);
+	d->play_ms = bpfam_now_ms() - d->play_ms;
 	/* From now on the kernel may reach what a resize drops. */
 	d->fs.hold_tails = true;
 	d->fs.store_zeros = bpfamd_store_zeros;
@@ -445,7 +447,9 @@ static int mount_fs(struct bpfamd *d)
 				   "mode without published fmaps",
 				   why);
 	}
+	d->publish_ms = bpfam_now_ms();
 	bpfamd_publish_all(d);
+	d->publish_ms = bpfam_now_ms() - d->publish_ms;
 	return 0;
 }
 
@@ -489,10 +493,14 @@ static void announce(const struct bpfamd *d)
 		snprintf(mode, sizeof(mode), "fallback mode (%s)",
 			 d->mode_reason);
 	bpfamd_log(LOG_INFO,
-		   "serving %s (bpfam %s: %llu files, %llu directories) at %s "
-		   "as the %s, %s%s%s",
+		   "serving %s (bpfam %s: %llu files, %llu directories; "
+		   "%llu log records played in %llu ms, fmaps published in "
+		   "%llu ms) at %s as the %s, %s%s%s",
 		   d->device, uuid, (unsigned long long)d->fs.nfiles,
-		   (unsigned long long)d->fs.ndirs, d->mountpoint,
+		   (unsigned long long)d->fs.ndirs,
+		   (unsigned long long)d->fs.log.next_seq - 1,
+		   (unsigned long long)d->play_ms,
+		   (unsigned long long)d->publish_ms, d->mountpoint,
 		   bpfamd_role_name(d), mode,
 		   d->maps.skel ? "; fmaps pinned in " : "",
 		   d->maps.skel ? d->maps.dir : "");

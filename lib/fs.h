@@ -45,6 +45,7 @@ struct bpfam_inode {
 	uint32_t gid;
 	uint32_t nlink;    /* names; directories: 2 + subdirectories */
 	uint32_t rdev;     /* character and block devices */
+	bool dirty;        /* size or times changed here, not yet logged */
 	uint64_t mtime_ns;
 	uint64_t ctime_ns;
 	uint64_t atime_ns;
@@ -65,7 +66,6 @@ struct bpfam_inode {
 	struct bpfam_dentry **children;
 	uint32_t nchildren;
 	uint32_t children_cap;
-	bool dirty;        /* size or times changed here, not yet logged */
 	/* The writer knows [size, zero_end) reads as zeros (0: nothing past
 	 * the size), so that a page mapped across the end shows no bytes a
 	 * deleted file left there. */
