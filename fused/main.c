@@ -419,6 +419,7 @@ static int mount_fs(struct bpfamd *d)
 	/* From now on the kernel may reach what a resize drops. */
 	d->fs.hold_tails = true;
 	d->fs.store_zeros = bpfamd_store_zeros;
+	d->fs.exclude = bpfamd_exclude_readers;
 	if (rc == -EBADMSG)
 		fail("%s (-o recover mounts what precedes it, read-only)",
 		     err.msg);
@@ -651,6 +652,7 @@ int main(int argc, char **argv)
 	pthread_rwlockattr_setkind_np(&ra,
 				      PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&d.io, &ra);
+	pthread_rwlock_init(&d.ns, &ra);
 	pthread_rwlockattr_destroy(&ra);
 
 	/* The keeper's waits must not stall when the wall clock steps. */

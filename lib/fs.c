@@ -1160,8 +1160,8 @@ static bool is_resize(const struct bpfam_fs *fs, const struct bpfam_record *r)
 	return in && in->fmap;
 }
 
-int bpfam_fs_play(struct bpfam_fs *fs, const struct bpfam_record *r,
-		  struct bpfam_err *err)
+static int play(struct bpfam_fs *fs, const struct bpfam_record *r,
+		struct bpfam_err *err)
 {
 	if (!(fs->sb.incompat & BPFAM_INCOMPAT_POSIX) &&
 	    bpfam_record_needs_posix(r, is_resize(fs, r)))
@@ -1190,6 +1190,19 @@ int bpfam_fs_play(struct bpfam_fs *fs, const struct bpfam_record *r,
 	if (r->flags & BPFAM_REC_F_OPTIONAL)
 		return 0;
 	return BAD(r, "unknown type %u", r->type);
+}
+
+int bpfam_fs_play(struct bpfam_fs *fs, const struct bpfam_record *r,
+		  struct bpfam_err *err)
+{
+	int rc;
+
+	if (fs->exclude)
+		fs->exclude(fs, true);
+	rc = play(fs, r, err);
+	if (fs->exclude)
+		fs->exclude(fs, false);
+	return rc;
 }
 
 /* ---- the metadata writer ---------------------------------------------- */
@@ -1757,11 +1770,15 @@ void bpfam_fs_wrote(struct bpfam_fs *fs, struct bpfam_inode *in, uint64_t end,
 {
 	uint64_t *v, cap;
 
+	if (fs->exclude)
+		fs->exclude(fs, true);
 	/* Never past the extents, whatever a caller raced with. */
 	if (in->fmap && end > in->fmap->size &&
 	    end <= bpfam_alloc_fmap_bytes(in->fmap))
 		in->fmap->size = end;
 	in->mtime_ns = in->ctime_ns = time_ns;
+	if (fs->exclude)
+		fs->exclude(fs, false);
 	if (in->dirty)
 		return;
 	in->dirty = true;

@@ -121,6 +121,14 @@ struct bpfam_fs {
 	 * -errno; NULL: memset and flush.  A daemon survives a memory error
 	 * in its own (fused/memerr.c). */
 	int (*store_zeros)(struct bpfam_fs *fs, void *p, uint64_t len);
+	/*
+	 * NULL, or called with true before and false after every change to
+	 * inodes in memory that a reader of fmaps could see: each record
+	 * played (bpfam_fs_play(), appends not included) and each size
+	 * bpfam_fs_wrote() raises.  A daemon's data path reads fmaps under
+	 * the lock it takes, so it never waits behind a log append.
+	 */
+	void (*exclude)(struct bpfam_fs *fs, bool on);
 	/* Inodes whose size or times changed in memory (bpfam_fs_wrote()),
 	 * for bpfam_fs_sync_all(); may name some synced or gone since. */
 	uint64_t *dirty;

@@ -784,6 +784,81 @@ static void deleted_name_survives_table_growth(void **state)
 	assert_non_null(bpfam_fs_lookup(&d->fs, ROOT, "file"));
 }
 
+/* What the exclude hook saw of one file: see excluded_changes(). */
+static struct {
+	uint64_t ino;
+	int depth, calls;
+	const struct bpfam_fmap *fmap;
+	uint64_t size;
+} seen;
+
+static void see_file(const struct bpfam_fs *fs, const struct bpfam_fmap **m,
+		     uint64_t *size)
+{
+	const struct bpfam_inode *in = bpfam_fs_inode(fs, seen.ino);
+
+	*m = in ? in->fmap : NULL;
+	*size = *m ? (*m)->size : 0;
+}
+
+static void watch_exclude(struct bpfam_fs *fs, bool on)
+{
+	const struct bpfam_fmap *m;
+	uint64_t size;
+
+	see_file(fs, &m, &size);
+	if (on) {
+		/* Not nested, and nothing changed since the last one ended. */
+		assert_int_equal(seen.depth, 0);
+		assert_ptr_equal(m, seen.fmap);
+		assert_int_equal(size, seen.size);
+	}
+	seen.depth += on ? 1 : -1;
+	seen.calls++;
+	seen.fmap = m;
+	seen.size = size;
+}
+
+/*
+ * A daemon's reads copy fmaps under the exclude hook alone: every change
+ * to a file's fmap or size, and its freeing, happens between a call with
+ * true and one with false, a record that does not play included.
+ */
+static void excluded_changes(void **state)
+{
+	struct fsdev *d = *state;
+	struct bpfam_record r;
+	const struct bpfam_fmap *m;
+	struct bpfam_inode *in;
+	uint64_t size;
+
+	seen.ino = d->file;
+	see_file(&d->fs, &seen.fmap, &seen.size);
+	d->fs.exclude = watch_exclude;
+	assert_int_equal(bpfam_fs_resize(&d->fs, d->file, 9 * MIB, 1, &d->err),
+			 0);
+	assert_int_equal(bpfam_fs_write_begin(&d->fs, d->file, 9 * MIB,
+					      11 * MIB, &d->err),
+			 0);
+	in = bpfam_fs_inode(&d->fs, d->file);
+	bpfam_fs_wrote(&d->fs, in, 11 * MIB, 2);
+	assert_int_equal(in->fmap->size, 11 * MIB);
+	assert_int_equal(bpfam_fs_sync(&d->fs, d->file, &d->err), 0);
+	assert_int_equal(bpfam_fs_resize(&d->fs, d->file, 1 * MIB, 3, &d->err),
+			 0);
+	mknod_record(d, &r, d->fs.max_ino + 1, 999, "orphan");
+	assert_int_equal(bpfam_fs_play(&d->fs, &r, &d->err), -EBADMSG);
+	del(d, ROOT, "file", false);
+	assert_int_equal(bpfam_fs_reclaim(&d->fs, UINT64_MAX, &d->err), 1);
+	assert_null(bpfam_fs_inode(&d->fs, d->file));
+	assert_int_equal(seen.depth, 0);
+	assert_true(seen.calls >= 2 * 9);
+	see_file(&d->fs, &m, &size);
+	assert_null(m);
+	assert_null(seen.fmap);
+	d->fs.exclude = NULL;
+}
+
 /*
  * Inodes sit in a table by number, in chunks: numbers across several
  * chunks find their own inode, an inode does not move when the table
@@ -1497,6 +1572,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(remount_replays),
 		T(inode_table_spans_chunks),
+		T(excluded_changes),
 		T(play_overlap),
 		T(play_outside_device),
 		T(play_duplicate_name),
