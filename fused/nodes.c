@@ -7,28 +7,20 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "array.h"
 #include "keeper.h"
 #include "nodes.h"
 
 struct bpfamd_node *bpfamd_node(struct bpfamd *d, uint64_t ino)
 {
-	uint64_t cap = d->nodes_cap;
 	struct bpfamd_node *n;
 
-	if (ino < cap)
-		return &d->nodes[ino];
 	/* Inode numbers are dense (the log requires each mknod to take the
 	 * next), so an array; ino is still a FUSE request's word. */
-	if (ino >= SIZE_MAX / 2 / sizeof(*n))
-		return NULL;
-	while (cap <= ino)
-		cap = cap ? cap * 2 : 1024;
-	n = realloc(d->nodes, cap * sizeof(*n));
+	n = bpfam_array_reach(d->nodes, &d->nodes_cap, ino, sizeof(*n), 1024);
 	if (!n)
 		return NULL;
-	memset(n + d->nodes_cap, 0, (cap - d->nodes_cap) * sizeof(*n));
 	d->nodes = n;
-	d->nodes_cap = cap;
 	return &n[ino];
 }
 

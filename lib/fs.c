@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "array.h"
 #include "bpfam/resolve.h"
 #include "clock.h"
 #include "fs.h"
@@ -70,21 +71,13 @@ struct bpfam_inode *bpfam_fs_inode(const struct bpfam_fs *fs, uint64_t ino)
  */
 static struct bpfam_inode *inode_slot(struct bpfam_fs *fs, uint64_t ino)
 {
-	uint64_t c = ino >> INODE_CHUNK_SHIFT, n = fs->nchunks;
+	uint64_t c = ino >> INODE_CHUNK_SHIFT;
 	struct bpfam_inode **v;
 
-	if (c >= n) {
-		while (n <= c)
-			n = n ? n * 2 : 16;
-		if (n > SIZE_MAX / sizeof(*v))
-			return NULL;
-		v = realloc(fs->chunks, n * sizeof(*v));
-		if (!v)
-			return NULL;
-		memset(v + fs->nchunks, 0, (n - fs->nchunks) * sizeof(*v));
-		fs->chunks = v;
-		fs->nchunks = n;
-	}
+	v = bpfam_array_reach(fs->chunks, &fs->nchunks, c, sizeof(*v), 16);
+	if (!v)
+		return NULL;
+	fs->chunks = v;
 	if (!fs->chunks[c])
 		fs->chunks[c] = calloc(INODE_CHUNK, sizeof(**fs->chunks));
 	return fs->chunks[c] ? &fs->chunks[c][ino & (INODE_CHUNK - 1)] : NULL;
