@@ -6,7 +6,7 @@
 # against the number of files, data throughput through the mount against
 # tmpfs and a raw mapping of the device, and mmap first touch.  Prints one
 # table per benchmark; writes CSV, JSON, the printed summary and (with
-# gnuplot) a PNG under build/bench/.  Takes 2-3 minutes on 2 CPUs.  See
+# gnuplot) a PNG under build/bench/.  Takes 4-5 minutes on 2 CPUs.  See
 # docs/bench.md.
 #
 # Knobs (environment):
