@@ -188,15 +188,20 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 {
 	struct bpfamd *d = bpfamd_of(req);
 	const struct bpfam_inode *in;
+	struct stat st;
 
 	(void)fi;
-	pthread_mutex_lock(&d->lock);
+	/* What it reads changes under d->ns (bpfamd.h): a stat never waits
+	 * behind a log append. */
+	pthread_rwlock_rdlock(&d->ns);
 	in = bpfam_fs_inode(&d->fs, ino);
-	if (!in) {
-		reply_errno(req, d, -ENOENT, NULL);
-		return;
-	}
-	reply_attr(req, d, in);
+	if (in)
+		fill_attr(in, &st);
+	pthread_rwlock_unlock(&d->ns);
+	if (!in)
+		fuse_reply_err(req, ENOENT);
+	else
+		fuse_reply_attr(req, &st, ATTR_TIMEOUT);
 }
 
 static uint64_t timespec_ns(const struct timespec *ts)
