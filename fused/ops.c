@@ -146,6 +146,17 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENAMETOOLONG);
 		return;
 	}
+	/* A name the primary does not have (what every create looks up
+	 * first) is answered under d->ns, not behind a log append. */
+	if (bpfamd_primary(d)) {
+		pthread_rwlock_rdlock(&d->ns);
+		in = bpfam_fs_lookup(&d->fs, parent, name);
+		pthread_rwlock_unlock(&d->ns);
+		if (!in) {
+			fuse_reply_err(req, ENOENT);
+			return;
+		}
+	}
 	pthread_mutex_lock(&d->lock);
 	in = bpfam_fs_lookup(&d->fs, parent, name);
 	/* The primary may have made it since the last refresh. */
