@@ -22,8 +22,6 @@ int BPF_PROG(bpfam_resolve_op, struct fuse_fmap_req *req)
 	struct bpfam_answer a = {};
 	int rc;
 
-	if (req->flags & FUSE_FMAP_PROBE)
-		return bpfam_bpf_probe(req->nodeid, req->gen);
 	rc = bpfam_bpf_resolve(req->nodeid, req->gen, req->pos, req->len,
 			       bpfam_access(req->flags), &a);
 	if (rc)

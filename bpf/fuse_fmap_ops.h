@@ -10,8 +10,8 @@
  * [pos, pos + min(len, run_len)) from device dev_id at dev_off"; a negative
  * errno (see include/bpfam/resolve.h) means "not served by the fast path":
  * -ENXIO is EOF, -ENOENT and -ESTALE go to the daemon, the rest fail the
- * access.  At open, a FUSE_FMAP_PROBE call decides whether the inode uses
- * the fast path at all (kpatch/README.md, "Which files take the fast path").
+ * access.  Which inodes use the fast path at all is the daemon's choice,
+ * made in their attributes (FUSE_ATTR_FMAP, kpatch/README.md).
  */
 #ifndef BPFAM_FUSE_FMAP_OPS_H
 #define BPFAM_FUSE_FMAP_OPS_H
@@ -20,9 +20,6 @@
 
 #define FUSE_FMAP_WRITE (1U << 0) /* the access stores */
 #define FUSE_FMAP_FAULT (1U << 1) /* the access is a page fault */
-/* Not an access: open() asks whether the inode takes the fast path.  pos
- * and len are 0; 0 or -ENXIO means yes, -ENOENT/-ESTALE no. */
-#define FUSE_FMAP_PROBE (1U << 2)
 
 struct fuse_fmap_req {
 	/* in: set by fuse; read-only to BPF */
@@ -39,10 +36,10 @@ struct fuse_fmap_req {
 
 struct fuse_fmap_ops {
 	int (*resolve)(struct fuse_fmap_req *req);
-	/* The daemon's /dev/fuse fd: binds this instance to its connection
-	 * when the struct_ops link is created.  The kernel may add private
-	 * members after it. */
-	int fuse_fd;
+	/* Unique among registered resolvers: the daemon attaches this one
+	 * to its connection by name (FUSE_DEV_IOC_FMAP_ATTACH).  The kernel
+	 * has private members after it. */
+	char name[16];
 } __attribute__((preserve_access_index));
 
 #endif /* BPFAM_FUSE_FMAP_OPS_H */

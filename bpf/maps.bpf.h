@@ -13,14 +13,26 @@
 #include "bpfam/counters.h"
 #include "bpfam/fmap.h"
 
-/* Values are ~6 KiB: preallocating 1M of them would pin gigabytes. */
+/* Entries come and go with the kernel's inodes: allocated as published,
+ * not preallocated for 1M files. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1 << 20);
 	__type(key, __u64); /* FUSE node id */
-	__type(value, struct bpfam_fmap);
+	__type(value, struct bpfam_map_fmap);
 } fmaps SEC(".maps");
+
+/* The extents of the files of more than BPFAM_FMAP_INLINE, ~8 KiB each:
+ * few files are fragmented, and each hash map costs 16 bytes of buckets per
+ * entry it may hold. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 16);
+	__type(key, struct bpfam_exts_key);
+	__type(value, struct bpfam_map_exts);
+} fmap_exts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

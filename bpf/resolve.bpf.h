@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * The BPF side of a resolve: node id -> fmap (`fmaps`), bpfam_resolve(),
+ * The BPF side of a resolve: node id -> fmap (`fmaps`, and `fmap_exts` for
+ * a file of more than BPFAM_FMAP_INLINE extents), bpfam_resolve_pub(),
  * device index -> kernel device id (`devs`), and the `counters`.  The
  * struct_ops program and its syscall twin both run exactly this, so the
  * twin's tests on a stock kernel cover what the fast path will run.
@@ -73,43 +74,37 @@ static __always_inline void bpfam_count(int rc, __u32 access, __u64 len,
 		c->faults++;
 }
 
+/* The kernel may reuse a hash map element while a program reads it: seq,
+ * read before and after the rest, tells (struct bpfam_map_fmap). */
+static __always_inline __u64 bpfam_seq(const __u64 *seq)
+{
+	return *(const volatile __u64 *)seq;
+}
+
 /* a must be zeroed by the caller (the verifier wants it initialised). */
 static __always_inline int bpfam_bpf_resolve(__u64 nodeid, __u64 gen, __u64 pos,
 					     __u64 len, __u32 access,
 					     struct bpfam_answer *a)
 {
 	__u64 key = nodeid; /* lookup keys must live on the BPF stack */
-	const struct bpfam_fmap *fm = bpf_map_lookup_elem(&fmaps, &key);
-	int rc;
+	const struct bpfam_map_fmap *fm = bpf_map_lookup_elem(&fmaps, &key);
+	struct bpfam_exts_key xkey = {.node = nodeid};
+	const struct bpfam_map_exts *exts = NULL;
+	int rc = -ENOENT;
 
-	rc = fm ? bpfam_resolve(fm, gen, pos, access, &a->run) : -ENOENT;
+	if (fm) {
+		xkey.seq = bpfam_seq(&fm->seq);
+		if (fm->nr > BPFAM_FMAP_INLINE)
+			exts = bpf_map_lookup_elem(&fmap_exts, &xkey);
+		rc = bpfam_resolve_pub(fm, exts, gen, pos, access, &a->run);
+		if (!rc && (bpfam_seq(&fm->seq) != xkey.seq ||
+			    (exts && bpfam_seq(&exts->seq) != xkey.seq)))
+			rc = -ESTALE;
+	}
 	if (!rc)
 		rc = bpfam_map_dev(a);
 	bpfam_count(rc, access, len, a);
 	return rc;
-}
-
-/*
- * open()'s question: does node @nodeid of generation @gen have an fmap?  0
- * yes, -ENOENT no, -ESTALE an fmap of another generation of the node id:
- * both "no" send the file through the daemon.  Whether the fmap resolves is
- * left to each access, which counts its own result.
- */
-static __always_inline int bpfam_bpf_probe(__u64 nodeid, __u64 gen)
-{
-	__u64 key = nodeid;
-	const struct bpfam_fmap *fm = bpf_map_lookup_elem(&fmaps, &key);
-	struct bpfam_counters *c;
-	__u32 zero = 0;
-
-	if (!fm)
-		return -ENOENT;
-	if (fm->gen != gen)
-		return -ESTALE;
-	c = bpf_map_lookup_elem(&counters, &zero);
-	if (c)
-		c->opens++;
-	return 0;
 }
 
 #endif /* BPFAM_RESOLVE_BPF_H */

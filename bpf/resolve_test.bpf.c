@@ -13,11 +13,8 @@ int resolve_test(struct bpfam_resolve_req *req)
 	struct bpfam_answer a = {};
 	int rc;
 
-	if (req->probe)
-		rc = bpfam_bpf_probe(req->nodeid, req->gen);
-	else
-		rc = bpfam_bpf_resolve(req->nodeid, req->gen, req->pos,
-				       req->len, req->access, &a);
+	rc = bpfam_bpf_resolve(req->nodeid, req->gen, req->pos, req->len,
+			       req->access, &a);
 	req->rc = rc;
 	req->dev_off = a.run.dev_off;
 	req->run_len = a.run.len;

@@ -22,9 +22,6 @@ struct bpfam_resolve_req {
 	__u64 run_len;
 	__u32 dev;
 	__u32 dev_id;
-	/* in: non-zero runs open()'s FUSE_FMAP_PROBE instead (nodeid, gen) */
-	__u32 probe;
-	__u32 rsvd;
 };
 
 #endif /* BPFAM_RESOLVE_TEST_H */

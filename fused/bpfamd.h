@@ -97,11 +97,10 @@ struct bpfamd {
 	struct fuse_session *se; /* for notifications to the kernel */
 	/* Negotiated at FUSE_INIT (session.c), before any open. */
 	bool direct_io;
-	uint64_t init_unique;
 	bool allow_mmap_offered;
-	/* What the mount took, for the line that announces it. */
-	uint64_t play_ms;    /* the log played */
-	uint64_t publish_ms; /* the fmaps published */
+	bool fmap_offered; /* the kernel offered FUSE_FMAP (kpatch/) */
+	bool fmap_agreed;  /* and we asked for it */
+	uint64_t play_ms;  /* what the log play at mount took, to say it */
 
 	pthread_rwlock_t io; /* see above */
 	pthread_rwlock_t ns; /* ditto */

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include <uuid/uuid.h>
+
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
@@ -60,13 +62,18 @@ int bpfamd_fast_check(struct bpfamd *d)
 	return -1;
 }
 
-/* The connection holds the device from now until it is released. */
+/* The connection holds the device from now until it is aborted. */
 static int register_device(struct bpfamd *d, int fuse_fd)
 {
 	struct fuse_daxdev_map map = {.fd = d->fs.dev.fd};
 	int id = ioctl(fuse_fd, FUSE_DEV_IOC_DAXDEV_OPEN, &map);
 	int rc;
 
+	if (id < 0 && errno == EPERM)
+		return why_not(d, errno,
+			       "%s: cannot register it with FUSE (needs "
+			       "CAP_SYS_RAWIO in the initial user namespace)",
+			       d->device);
 	if (id < 0)
 		return why_not(d, errno, "%s: cannot register it with FUSE",
 			       d->device);
@@ -77,13 +84,49 @@ static int register_device(struct bpfamd *d, int fuse_fd)
 }
 
 /*
- * reg() binds the resolver to the connection of fuse_fd, looked up in the
- * fd table of the task creating the link (this one); fuse_daemonize()'s
- * fork afterwards keeps both the connection and the link fd.
+ * bpftool's skeleton gives a struct_ops' char array no usable member, so
+ * the name goes into the map's initial value at the offset the object's
+ * BTF gives it.
+ */
+static int set_name(struct fmap_ops *skel, const char *name)
+{
+	const struct btf *btf = bpf_object__btf(skel->obj);
+	const struct btf_member *m;
+	const struct btf_type *t;
+	size_t size, off;
+	char *data;
+	int id, i;
+
+	data = bpf_map__initial_value(skel->maps.bpfam_fmap_ops, &size);
+	id = btf__find_by_name_kind(btf, "fuse_fmap_ops", BTF_KIND_STRUCT);
+	if (!data || id < 0)
+		return -ENOENT;
+	t = btf__type_by_id(btf, id);
+	for (i = 0, m = btf_members(t); i < btf_vlen(t); i++, m++) {
+		if (strcmp(btf__name_by_offset(btf, m->name_off), "name"))
+			continue;
+		off = btf_member_bit_offset(t, i) / 8;
+		if (off > size || size - off < FUSE_FMAP_NAME_MAX)
+			return -EINVAL;
+		memcpy(data + off, name, FUSE_FMAP_NAME_MAX);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/*
+ * The link registers the resolver under a name unique on this machine: one
+ * daemon per filesystem publishes maps here (maps.c), so the filesystem's
+ * UUID names it.  The ioctl on our /dev/fuse fd binds it to our connection.  Either
+ * going away (the link fd closed, the connection aborted) unbinds it.
+ * fuse_daemonize()'s fork afterwards keeps both the connection and the
+ * link fd.
  */
 static int attach_resolver(struct bpfamd *d, int fuse_fd)
 {
 	struct fmap_ops *skel = fmap_ops__open();
+	struct fuse_fmap_attach attach = {0};
+	char uuid[37];
 	int rc;
 
 	if (!skel)
@@ -93,7 +136,13 @@ static int attach_resolver(struct bpfamd *d, int fuse_fd)
 		why_not(d, -rc, "cannot reuse the published maps");
 		goto destroy;
 	}
-	skel->struct_ops.bpfam_fmap_ops->fuse_fd = fuse_fd;
+	uuid_unparse_lower(d->fs.sb.uuid, uuid);
+	snprintf(attach.name, sizeof(attach.name), "bpfam-%.8s", uuid);
+	rc = set_name(skel, attach.name);
+	if (rc) {
+		why_not(d, -rc, "cannot name the fmap_ops resolver");
+		goto destroy;
+	}
 	bpfamd_log_libbpf_hold();
 	rc = fmap_ops__load(skel);
 	bpfamd_log_libbpf_release(rc != 0);
@@ -103,11 +152,18 @@ static int attach_resolver(struct bpfamd *d, int fuse_fd)
 	}
 	d->fast_link = bpf_map__attach_struct_ops(skel->maps.bpfam_fmap_ops);
 	if (!d->fast_link) {
-		rc = why_not(d, errno, "cannot attach fuse_fmap_ops");
+		rc = why_not(d, errno, "cannot register fuse_fmap_ops");
 		goto destroy;
+	}
+	if (ioctl(fuse_fd, FUSE_DEV_IOC_FMAP_ATTACH, &attach)) {
+		rc = why_not(d, errno, "cannot attach resolver %s", attach.name);
+		goto unlink;
 	}
 	d->fast_skel = skel;
 	return 0;
+unlink:
+	bpf_link__destroy(d->fast_link);
+	d->fast_link = NULL;
 destroy:
 	fmap_ops__destroy(skel);
 	return rc;
@@ -118,6 +174,10 @@ int bpfamd_fast_start(struct bpfamd *d, struct fuse_session *se)
 	int fuse_fd = fuse_session_fd(se);
 	int rc;
 
+	if (!d->fmap_agreed)
+		return why_not(d, EPERM,
+			       "the kernel did not offer FUSE_FMAP (a mount "
+			       "outside the initial user namespace?)");
 	rc = register_device(d, fuse_fd);
 	if (!rc)
 		rc = attach_resolver(d, fuse_fd);

@@ -18,9 +18,9 @@
 int bpfamd_fast_check(struct bpfamd *d);
 
 /*
- * After the FUSE mount, before serving: register the device and attach the
- * resolver to the connection of @se.  0, or -errno with d->mode_reason set
- * and nothing attached.
+ * After the FUSE mount and its INIT, before serving: register the device
+ * and attach the resolver to the connection of @se.  0, or -errno with
+ * d->mode_reason set and nothing attached.
  */
 int bpfamd_fast_start(struct bpfamd *d, struct fuse_session *se);
 

@@ -448,9 +448,6 @@ static int mount_fs(struct bpfamd *d)
 				   "mode without published fmaps",
 				   why);
 	}
-	d->publish_ms = bpfam_now_ms();
-	bpfamd_publish_all(d);
-	d->publish_ms = bpfam_now_ms() - d->publish_ms;
 	return 0;
 }
 
@@ -495,13 +492,12 @@ static void announce(const struct bpfamd *d)
 			 d->mode_reason);
 	bpfamd_log(LOG_INFO,
 		   "serving %s (bpfam %s: %llu files, %llu directories; "
-		   "%llu log records played in %llu ms, fmaps published in "
-		   "%llu ms) at %s as the %s, %s%s%s",
+		   "%llu log records played in %llu ms) at %s as the %s, "
+		   "%s%s%s",
 		   d->device, uuid, (unsigned long long)d->fs.nfiles,
 		   (unsigned long long)d->fs.ndirs,
 		   (unsigned long long)d->fs.log.next_seq - 1,
-		   (unsigned long long)d->play_ms,
-		   (unsigned long long)d->publish_ms, d->mountpoint,
+		   (unsigned long long)d->play_ms, d->mountpoint,
 		   bpfamd_role_name(d), mode,
 		   d->maps.skel ? "; fmaps pinned in " : "",
 		   d->maps.skel ? d->maps.dir : "");
@@ -599,6 +595,11 @@ static int serve(struct bpfamd *d, struct fuse_session *se)
 	d->se = se;
 	if (bpfamd_session_hook(se)) {
 		fail("cannot hook the FUSE session");
+		goto unmount;
+	}
+	if (bpfamd_session_init(se)) {
+		fail("%s: the kernel never initialised the FUSE connection",
+		     d->mountpoint);
 		goto unmount;
 	}
 	if (start_mode(d, se))

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <uuid/uuid.h>
 
 #include "bpf/bpfam_maps.skel.h"
+#include "bpfam/resolve.h"
 #include "maps.h"
 
 #define BPFFS	 "/sys/fs/bpf"
@@ -170,19 +172,69 @@ unlock:
 	return rc;
 }
 
+static int fmaps_fd(const struct bpfamd_maps *m)
+{
+	return bpf_map__fd(m->skel->maps.fmaps);
+}
+
+static int exts_fd(const struct bpfamd_maps *m)
+{
+	return bpf_map__fd(m->skel->maps.fmap_exts);
+}
+
+/* The `fmap_exts` entry of @node's `fmaps` value @old, once nothing new
+ * refers to it. */
+static void drop_exts(struct bpfamd_maps *m, uint64_t node,
+		      const struct bpfam_map_fmap *old)
+{
+	struct bpfam_exts_key key = {.node = node, .seq = old->seq};
+
+	if (old->nr > BPFAM_FMAP_INLINE)
+		bpf_map_delete_elem(exts_fd(m), &key);
+}
+
+/*
+ * The `fmap_exts` entry goes in before the `fmaps` value that names it
+ * (by its seq), and a replaced value's goes after: a resolve that found
+ * either value finds its extents.
+ */
 static int update(struct bpfamd_maps *m, uint64_t node,
 		  const struct bpfam_fmap *fm, __u64 flags)
 {
-	struct bpfam_fmap value;
-	__u64 key = node;
+	struct bpfam_exts_key key = {.node = node};
+	struct bpfam_map_exts *exts = NULL;
+	struct bpfam_map_fmap pub, old;
+	bool had_old;
+	int rc;
 
-	/* The map's values are whole fmaps; the namespace keeps only nr
-	 * extents (BPFAM_FMAP_BYTES). */
-	memset(&value, 0, sizeof(value));
-	memcpy(&value, fm, BPFAM_FMAP_BYTES(fm->nr));
-	value.gen = bpfamd_kernel_gen(fm->gen);
-	return bpf_map_update_elem(bpf_map__fd(m->skel->maps.fmaps), &key,
-				   &value, flags);
+	if (fm->nr > BPFAM_FMAP_INLINE) {
+		exts = calloc(1, sizeof(*exts));
+		if (!exts)
+			return -ENOMEM;
+	}
+	key.seq = __atomic_add_fetch(&m->seq, 1, __ATOMIC_RELAXED);
+	rc = bpfam_fmap_publish(fm, bpfamd_kernel_gen(fm->gen), key.seq, &pub,
+				exts);
+	if (rc)
+		goto out;
+	had_old = flags == BPF_EXIST &&
+		  !bpf_map_lookup_elem(fmaps_fd(m), &key.node, &old);
+	if (exts) {
+		rc = bpf_map_update_elem(exts_fd(m), &key, exts, BPF_NOEXIST);
+		if (rc)
+			goto out;
+	}
+	rc = bpf_map_update_elem(fmaps_fd(m), &key.node, &pub, flags);
+	if (rc) {
+		if (exts)
+			bpf_map_delete_elem(exts_fd(m), &key);
+		goto out;
+	}
+	if (had_old)
+		drop_exts(m, node, &old);
+out:
+	free(exts);
+	return rc;
 }
 
 int bpfamd_maps_insert(struct bpfamd_maps *m, uint64_t node,
@@ -203,10 +255,13 @@ int bpfamd_maps_replace(struct bpfamd_maps *m, uint64_t node,
 
 void bpfamd_maps_delete(struct bpfamd_maps *m, uint64_t node)
 {
+	struct bpfam_map_fmap old;
 	__u64 key = node;
 
-	if (!bpf_map_delete_elem(bpf_map__fd(m->skel->maps.fmaps), &key))
-		m->entries--;
+	if (bpf_map_lookup_and_delete_elem(fmaps_fd(m), &key, &old))
+		return;
+	m->entries--;
+	drop_exts(m, node, &old);
 }
 
 /* Set before the resolver is attached: no program reads devs yet. */

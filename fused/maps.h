@@ -21,6 +21,7 @@ struct bpfamd_maps {
 	struct bpfam_maps *skel; /* NULL: BPF unavailable, nothing published */
 	char dir[PATH_MAX];	 /* the pin directory */
 	uint64_t entries;	 /* fmaps published */
+	uint64_t seq;		 /* the last bpfam_map_fmap.seq given */
 	int lock_fd;		 /* flock: we own the pin directory */
 };
 
@@ -46,7 +47,7 @@ static inline uint64_t bpfamd_kernel_gen(uint64_t gen)
 }
 
 /* Publish @fm as node @node's fmap (gen: bpfamd_kernel_gen()).  -EEXIST if
- * there already is one. */
+ * there already is one, -EINVAL if bpfam_fmap_check() refuses it. */
 int bpfamd_maps_insert(struct bpfamd_maps *m, uint64_t node,
 		       const struct bpfam_fmap *fm);
 /*
@@ -54,7 +55,7 @@ int bpfamd_maps_insert(struct bpfamd_maps *m, uint64_t node,
  * has none): a resolve finds the old value or the new one, never none.
  * The hash map adds the new element before it unlinks the old one, which
  * a later update may reuse while a resolve that found it still reads it
- * (kernel.md §3.5); a delete and an insert reuse it at once.
+ * (kpatch/README.md); the resolver then sees the value's seq change.
  */
 int bpfamd_maps_replace(struct bpfamd_maps *m, uint64_t node,
 			const struct bpfam_fmap *fm);

@@ -43,7 +43,7 @@ void bpfamd_publish(struct bpfamd *d, const struct bpfam_inode *in)
 	empty.gen = in->gen;
 	/* A new key; a published one changes only by a replace in one
 	 * update (bpfamd_changed()): the kernel may be reading the value
-	 * (kernel.md §3.5). */
+	 * (kpatch/README.md). */
 	rc = bpfamd_maps_insert(&d->maps, in->ino, in->fmap ? in->fmap : &empty);
 	if (!rc || rc == -EEXIST) {
 		n->published = true;
@@ -107,20 +107,6 @@ void bpfamd_node_forget(struct bpfamd *d, uint64_t ino, uint64_t nlookup)
 	if (in)
 		bpfam_fs_release(in);
 	withdraw(d, n, ino);
-}
-
-void bpfamd_publish_all(struct bpfamd *d)
-{
-	const struct bpfam_inode *in;
-	uint64_t ino;
-
-	for (ino = BPFAM_ROOT_INO; ino <= d->fs.max_ino; ino++) {
-		in = bpfam_fs_inode(&d->fs, ino);
-		/* An unlinked file is reached only through references the
-		 * kernel holds, and it holds none yet. */
-		if (in && !in->del_seq)
-			bpfamd_publish(d, in);
-	}
 }
 
 void bpfamd_changed(struct bpfamd *d, const struct bpfam_inode *in, bool tell)

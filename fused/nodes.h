@@ -15,7 +15,9 @@ struct bpfamd_node *bpfamd_node(struct bpfamd *d, uint64_t ino);
 
 /*
  * The kernel got an entry for @in: count it, hold the inode for this
- * host's horizon, publish its fmap.
+ * host's horizon, publish its fmap.  This is the only way a file's fmap
+ * gets published: the kernel resolves only nodes it looked up, so mount
+ * costs nothing per file.
  */
 int bpfamd_node_ref(struct bpfamd *d, struct bpfam_inode *in);
 
@@ -28,9 +30,6 @@ void bpfamd_node_unlinked(struct bpfamd *d, const struct bpfam_inode *in);
 
 /* Publish @in's fmap if it has one and it is not published yet. */
 void bpfamd_publish(struct bpfamd *d, const struct bpfam_inode *in);
-
-/* Publish every sized file (at mount). */
-void bpfamd_publish_all(struct bpfamd *d);
 
 /*
  * @in's fmap or size changed: republish it, and with @tell have the kernel

@@ -1,13 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * FOPEN_DIRECT_IO makes every read() and write() reach the daemon, but the
- * kernel refuses MAP_SHARED on such files unless the daemon answered
- * FUSE_INIT with FUSE_DIRECT_IO_ALLOW_MMAP (Linux 6.6).  libfuse 3.14 has
- * no capability bit for it, so the INIT reply is amended on its way out:
- * the flag is a flags2 bit, which the kernel reads when FUSE_INIT_EXT is
- * set.  It is only added when the kernel offered it.
+ * What libfuse 3.14 cannot say to the kernel, said on the way out of
+ * /dev/fuse by amending replies:
+ *
+ * - FOPEN_DIRECT_IO makes every read() and write() reach the daemon, but
+ *   the kernel refuses MAP_SHARED on such files unless the daemon answered
+ *   FUSE_INIT with FUSE_DIRECT_IO_ALLOW_MMAP (Linux 6.6);
+ * - the fast path (kpatch/) needs FUSE_FMAP in the INIT reply, and
+ *   FUSE_ATTR_FMAP in the attributes of every regular file it serves,
+ *   given when the kernel sets the inode up (entry replies).
+ *
+ * The INIT flags are flags2 bits, which the kernel reads when FUSE_INIT_EXT
+ * is set; each is added only when the kernel offered it.
  */
+#include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -15,10 +24,13 @@
 
 #include "session.h"
 
+#include "fmap_uapi.h"
+
 #ifndef FUSE_DIRECT_IO_ALLOW_MMAP
 #define FUSE_DIRECT_IO_ALLOW_MMAP (1ULL << 36) /* protocol 7.39 */
 #endif
 #define ALLOW_MMAP_FLAGS2 ((uint32_t)(FUSE_DIRECT_IO_ALLOW_MMAP >> 32))
+#define FMAP_FLAGS2	  ((uint32_t)(FUSE_FMAP >> 32))
 
 static const char *const opcode_names[BPFAMD_NR_OPCODES] = {
 	[FUSE_LOOKUP] = "lookup",
@@ -87,9 +99,21 @@ static void note_init(struct bpfamd *d, const struct fuse_in_header *h,
 	if (len < sizeof(*h) + offsetof(struct fuse_init_in, unused) ||
 	    !(in->flags & FUSE_INIT_EXT))
 		return;
-	d->init_unique = h->unique;
 	d->allow_mmap_offered = in->flags2 & ALLOW_MMAP_FLAGS2;
+	d->fmap_offered = in->flags2 & FMAP_FLAGS2;
 }
+
+/*
+ * The request a worker thread read last: libfuse's workers answer the
+ * request they read before reading another, and bpfamd answers every
+ * request in the thread that handles it, so a reply whose unique matches
+ * says which request it answers.  A reply sent from elsewhere matches
+ * nothing and is left alone.
+ */
+static __thread struct {
+	uint64_t unique;
+	uint32_t opcode;
+} last_request;
 
 static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 {
@@ -99,6 +123,8 @@ static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 
 	if (n < (ssize_t)sizeof(*h))
 		return n;
+	last_request.unique = h->unique;
+	last_request.opcode = h->opcode;
 	if (h->opcode < BPFAMD_NR_OPCODES)
 		bpfamd_count(&d->requests[h->opcode], 1);
 	if (h->opcode == FUSE_INIT)
@@ -107,27 +133,86 @@ static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 }
 
 /* Replies are a fuse_out_header in iov[0] and the answer in iov[1]. */
-static void accept_allow_mmap(struct bpfamd *d, struct iovec *iov)
+static void *answer(struct iovec *iov, int count, size_t min)
 {
 	const struct fuse_out_header *h = iov[0].iov_base;
-	struct fuse_init_out *out = iov[1].iov_base;
 
-	if (iov[0].iov_len < sizeof(*h) || h->unique != d->init_unique ||
-	    h->error || iov[1].iov_len < offsetof(struct fuse_init_out, unused))
+	if (count < 2 || iov[0].iov_len < sizeof(*h) || h->error ||
+	    h->unique != last_request.unique || iov[1].iov_len < min)
+		return NULL;
+	return iov[1].iov_base;
+}
+
+static void amend_init(struct bpfamd *d, struct iovec *iov, int count)
+{
+	struct fuse_init_out *out =
+		answer(iov, count, offsetof(struct fuse_init_out, unused));
+
+	if (!out)
 		return;
-	out->flags |= FUSE_INIT_EXT;
-	out->flags2 |= ALLOW_MMAP_FLAGS2;
-	d->direct_io = true;
-	d->allow_mmap_offered = false;
+	if (d->allow_mmap_offered) {
+		out->flags |= FUSE_INIT_EXT;
+		out->flags2 |= ALLOW_MMAP_FLAGS2;
+		d->direct_io = true;
+	}
+	/* Asked for only when the fast path is to be tried (main.c). */
+	if (d->fmap_offered && !d->mode_reason[0]) {
+		out->flags |= FUSE_INIT_EXT;
+		out->flags2 |= FMAP_FLAGS2;
+		d->fmap_agreed = true;
+	}
+}
+
+/* The inode the kernel sets up from this entry takes the fast path. */
+static void mark_entry(struct fuse_entry_out *e)
+{
+	if (e->nodeid && S_ISREG(e->attr.mode))
+		e->attr.flags |= FUSE_ATTR_FMAP;
+}
+
+static void amend_entries(struct iovec *iov, int count)
+{
+	struct fuse_entry_out *e;
+	size_t off, len;
+	char *p;
+
+	switch (last_request.opcode) {
+	case FUSE_LOOKUP:
+	case FUSE_CREATE: /* fuse_entry_out, then fuse_open_out */
+	case FUSE_MKNOD:
+	case FUSE_LINK:
+	case FUSE_TMPFILE:
+		e = answer(iov, count, sizeof(*e));
+		if (e)
+			mark_entry(e);
+		return;
+	case FUSE_READDIRPLUS:
+		p = answer(iov, count, 0);
+		if (!p)
+			return;
+		len = iov[1].iov_len;
+		/* fuse_direntplus records, each padded to 8 bytes. */
+		for (off = 0; len - off >= sizeof(struct fuse_direntplus);) {
+			struct fuse_direntplus *dp = (void *)(p + off);
+			size_t rec = FUSE_DIRENTPLUS_SIZE(dp);
+
+			if (rec > len - off)
+				return;
+			mark_entry(&dp->entry_out);
+			off += rec;
+		}
+		return;
+	}
 }
 
 static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
 {
 	struct bpfamd *d = userdata;
 
-	/* Nothing else is in flight until INIT is answered: no race. */
-	if (d->allow_mmap_offered && count >= 2)
-		accept_allow_mmap(d, iov);
+	if (last_request.opcode == FUSE_INIT)
+		amend_init(d, iov, count);
+	else if (d->fast)
+		amend_entries(iov, count);
 	return writev(fd, iov, count);
 }
 
@@ -139,4 +224,17 @@ int bpfamd_session_hook(struct fuse_session *se)
 	};
 
 	return fuse_session_custom_io(se, &io, fuse_session_fd(se));
+}
+
+int bpfamd_session_init(struct fuse_session *se)
+{
+	struct fuse_buf buf = {0};
+	int rc = fuse_session_receive_buf(se, &buf);
+
+	if (rc > 0)
+		fuse_session_process_buf(se, &buf);
+	free(buf.mem);
+	if (rc < 0)
+		return rc;
+	return rc && !fuse_session_exited(se) ? 0 : -ENOTCONN;
 }

@@ -155,7 +155,6 @@ static struct json_object *kernel_json(struct bpfamd *d)
 	bpfam_json_u64(o, "faults", c.faults);
 	bpfam_json_u64(o, "read_bytes", c.read_bytes);
 	bpfam_json_u64(o, "write_bytes", c.write_bytes);
-	bpfam_json_u64(o, "opens", c.opens);
 	/* Handed to the daemon: counted again in "daemon" when served. */
 	bpfam_json_u64(o, "to_daemon", c.no_fmap + c.stale);
 	bpfam_json_u64(o, "eof", c.eof);

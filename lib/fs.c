@@ -1375,10 +1375,7 @@ static int zero(struct bpfam_fs *fs, const char *name,
 
 	for (; from < to; from += len) {
 		/* As if the size were @to already: this is what exposes it. */
-		rc = m->kind == BPFAM_FMAP_SIMPLE ?
-			     bpfam_resolve_simple(m, m->nr, to, from, &run) :
-			     bpfam_resolve_interleaved(m, m->nr, to, m->chunk,
-						       from, &run);
+		rc = bpfam_resolve_size(m, to, from, &run);
 		if (rc || run.dev_off + run.len > fs->dev.size)
 			return bpfam_err(err, EIO,
 					 "'%s': cannot zero file offset %llu: %s",

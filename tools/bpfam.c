@@ -160,16 +160,20 @@ static const struct cmd commands[] = {
 	  "  -h, --help   show this help\n" },
 	{ "getmap", cmd_getmap, "print a file's extents",
 	  "usage: bpfam getmap [--json] [--chunks] FILE\n"
+	  "       bpfam getmap --bpf FILE\n"
 	  "\n"
 	  "Prints where FILE's bytes live, from its fmap (the user.bpfam.fmap\n"
-	  "xattr; the same value as in the pinned fmaps BPF map): for a simple\n"
-	  "file each extent's file offset, device index, device offset and\n"
-	  "length; for an interleaved one the chunk size and each strip's device\n"
-	  "range (file chunk c lives in strip c % STRIPS).  A file that holds\n"
-	  "no space (empty) has no fmap.\n"
+	  "xattr; what the daemon publishes in the pinned fmaps BPF map): for a\n"
+	  "simple file each extent's file offset, device index, device offset\n"
+	  "and length; for an interleaved one the chunk size and each strip's\n"
+	  "device range (file chunk c lives in strip c % STRIPS).  A file that\n"
+	  "holds no space (empty) has no fmap.\n"
 	  "\n"
 	  "  -j, --json    print the fmap as JSON\n"
 	  "  -v, --chunks  interleaved files: also map every chunk\n"
+	  "  -b, --bpf     print the keys of FILE's entries in the pinned BPF\n"
+	  "                maps and the bpftool commands that show them\n"
+	  "                (a file of more than 4 extents: needs root)\n"
 	  "  -h, --help    show this help\n" },
 	{ "flush", cmd_flush, "write a file's memory back from this CPU's caches",
 	  "usage: bpfam flush [--verbose] FILE [OFFSET LEN]\n"

@@ -212,14 +212,12 @@ size_t first_diff(const void *a, const void *b, size_t len)
 /*
  * Copy the xattr value into @m if it is an fmap this tool understands.  The
  * daemon on the other end is trusted no more than the kernel trusts it:
- * the fmap must pass the resolver's own validation, or a walk over its
+ * the fmap must pass the fast path's own validator, or a walk over its
  * chunks could loop for ever.
  */
 static int parse_fmap(const char *cmd, const char *path, const char *val,
 		      size_t len, struct bpfam_fmap *m)
 {
-	struct bpfam_run run;
-
 	memset(m, 0, sizeof(*m));
 	if (len < EXT_OFF) {
 		cmd_error(cmd, "%s: fmap of %zu bytes is too short", path, len);
@@ -248,7 +246,7 @@ static int parse_fmap(const char *cmd, const char *path, const char *val,
 		return -1;
 	}
 	memcpy(m->ext, val + EXT_OFF, m->nr * sizeof(m->ext[0]));
-	if (bpfam_resolve(m, m->gen, 0, 0, &run)) {
+	if (bpfam_fmap_check(m, m->size)) {
 		cmd_error(cmd,
 			  "%s: bad fmap: its extents do not describe its %llu "
 			  "bytes (zero, unaligned or too short)",

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * bpfam getmap: where a file's bytes live on the device.  The daemon hands
- * out the file's struct bpfam_fmap as the user.bpfam.fmap xattr, the same
- * value it publishes in the pinned `fmaps` BPF map, so what this prints is
- * what the kernel fast path resolves with.
+ * out the file's struct bpfam_fmap as the user.bpfam.fmap xattr, the fmap
+ * it publishes in the pinned `fmaps` (and `fmap_exts`) BPF maps, so what
+ * this prints is what the kernel fast path resolves with; --bpf prints the
+ * keys of its entries there and the bpftool commands that show them.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,12 +13,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/bpf.h>
 
 #include "bpfam/fmap.h"
 #include "cmd.h"
 #include "fileops.h"
 #include "json.h"
+#include "mountinfo.h"
 #include "units.h"
 
 /* One chunk of an interleaved file: where file bytes [off, off+len) are. */
@@ -155,7 +162,111 @@ static void print_json(const char *path, const struct bpfam_fmap *m,
 	json_object_put(o);
 }
 
-static int getmap(const char *path, bool json, bool chunks)
+/* The pin directory of the maps that @mnt's daemon publishes in. */
+static int pin_dir(const char *path, const char *mnt, char *dir, size_t len)
+{
+	json_object *o, *maps;
+	size_t n;
+	char *val;
+	int err;
+
+	err = get_xattr(mnt, BPFAM_XATTR_STATS, &val, &n);
+	if (err) {
+		cmd_error("getmap", "%s: %s of its mount %s: %s", path,
+			  BPFAM_XATTR_STATS, mnt, errno_str(-err));
+		return -1;
+	}
+	o = json_tokener_parse(val);
+	free(val);
+	if (!json_object_object_get_ex(o, "bpf_maps", &maps) ||
+	    !json_object_is_type(maps, json_type_string)) {
+		cmd_error("getmap",
+			  "%s: the daemon serving %s publishes no BPF maps "
+			  "(bpfam stats says why)",
+			  path, mnt);
+		json_object_put(o);
+		return -1;
+	}
+	snprintf(dir, len, "%s", json_object_get_string(maps));
+	json_object_put(o);
+	return 0;
+}
+
+/* The seq of node @ino's `fmaps` value, which keys its `fmap_exts` entry;
+ * read from the pinned map as bpftool would (root only). */
+static int published_seq(const char *path, const char *dir, uint64_t ino,
+			 __u64 *seq)
+{
+	char pin[PATH_MAX + 8];
+	struct bpfam_map_fmap v;
+	union bpf_attr a;
+	__u64 key = ino;
+	int fd;
+
+	snprintf(pin, sizeof(pin), "%s/fmaps", dir);
+	memset(&a, 0, sizeof(a));
+	a.pathname = (uintptr_t)pin;
+	a.file_flags = BPF_F_RDONLY;
+	fd = syscall(__NR_bpf, BPF_OBJ_GET, &a, sizeof(a));
+	if (fd < 0) {
+		cmd_error("getmap", "%s: %s: %s", path, pin, errno_str(errno));
+		return -1;
+	}
+	memset(&a, 0, sizeof(a));
+	a.map_fd = fd;
+	a.key = (uintptr_t)&key;
+	a.value = (uintptr_t)&v;
+	if (syscall(__NR_bpf, BPF_MAP_LOOKUP_ELEM, &a, sizeof(a))) {
+		cmd_error("getmap", "%s: no entry of node %llu in %s: %s", path,
+			  (unsigned long long)ino, pin, errno_str(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	*seq = v.seq;
+	return 0;
+}
+
+/* The bpftool command that prints the entry of @key (host-endian bytes,
+ * as bpftool takes them) in map @map. */
+static void print_lookup(const char *dir, const char *map, const void *key,
+			 size_t len)
+{
+	const unsigned char *b = key;
+	size_t i;
+
+	printf("  bpftool map lookup pinned %s/%s key hex", dir, map);
+	for (i = 0; i < len; i++)
+		printf(" %02x", b[i]);
+	putchar('\n');
+}
+
+static int getmap_bpf(const char *path, const struct stat *st,
+		      const struct bpfam_fmap *m)
+{
+	struct bpfam_exts_key x = {.node = st->st_ino};
+	struct bpfam_mountinfo mi;
+	char mnt[PATH_MAX], dir[PATH_MAX];
+	__u64 node = st->st_ino;
+
+	if (bpfam_mount_of("getmap", path, mnt, &mi) ||
+	    pin_dir(path, mnt, dir, sizeof(dir)))
+		return EXIT_FAIL;
+	printf("%s: node %llu (its inode number), %" PRIu32 " extent%s\n", path,
+	       (unsigned long long)node, m->nr, m->nr == 1 ? "" : "s");
+	printf("fmaps key %llu:\n", (unsigned long long)node);
+	print_lookup(dir, "fmaps", &node, sizeof(node));
+	if (m->nr <= BPFAM_FMAP_INLINE)
+		return EXIT_OK;
+	if (published_seq(path, dir, node, &x.seq))
+		return EXIT_FAIL;
+	printf("fmap_exts key {node %llu, seq %llu}: all %" PRIu32 " extents\n",
+	       (unsigned long long)node, (unsigned long long)x.seq, m->nr);
+	print_lookup(dir, "fmap_exts", &x, sizeof(x));
+	return EXIT_OK;
+}
+
+static int getmap(const char *path, bool json, bool chunks, bool bpf)
 {
 	struct bpfam_fmap m;
 	struct stat st;
@@ -171,6 +282,11 @@ static int getmap(const char *path, bool json, bool chunks)
 		return EXIT_FAIL;
 	}
 	err = get_fmap("getmap", path, &m);
+	/* An empty file is published too, with no extents. */
+	if (err == -ENODATA && bpf) {
+		m.nr = 0;
+		return getmap_bpf(path, &st, &m);
+	}
 	if (err == -ENODATA) {
 		cmd_error("getmap",
 			  "%s: no fmap: it holds no space (empty), or it is "
@@ -181,6 +297,8 @@ static int getmap(const char *path, bool json, bool chunks)
 	}
 	if (err)
 		return EXIT_FAIL;
+	if (bpf)
+		return getmap_bpf(path, &st, &m);
 	if (json)
 		print_json(path, &m, chunks);
 	else
@@ -193,20 +311,24 @@ int cmd_getmap(int argc, char **argv)
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
 		{"chunks", no_argument, NULL, 'v'},
+		{"bpf", no_argument, NULL, 'b'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	bool json = false, chunks = false;
+	bool json = false, chunks = false, bpf = false;
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":jvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jvbh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
 			break;
 		case 'v':
 			chunks = true;
+			break;
+		case 'b':
+			bpf = true;
 			break;
 		case 'h':
 			return cmd_help("getmap");
@@ -216,5 +338,9 @@ int cmd_getmap(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cmd_usage_error("getmap", "need exactly one FILE");
-	return getmap(argv[optind], json, chunks);
+	if (bpf && (json || chunks))
+		return cmd_usage_error("getmap",
+				       "--bpf prints keys, not the fmap: "
+				       "not with --json or --chunks");
+	return getmap(argv[optind], json, chunks, bpf);
 }

@@ -28,9 +28,6 @@ struct bpfam_counters {
 	__u64 rdonly;	 /* -EROFS: write to a read-only file */
 	__u64 malformed; /* -EINVAL: bad fmap, or range outside its device */
 	__u64 no_dev;	 /* -ENODEV: device not registered in `devs` */
-	/* open()s whose probe put the file on the fast path; probes are
-	 * not accesses, so they count nowhere else */
-	__u64 opens;
 };
 
 #endif /* BPFAM_COUNTERS_H */

@@ -2,11 +2,20 @@
 /*
  * The fmap: where a file's bytes live on the shared-memory devices.
  *
- * One definition serves libbpfam, the daemon, the CLI and the BPF programs:
- * the daemon stores a struct bpfam_fmap as the value of the pinned `fmaps`
- * hash map (key: the FUSE node id), and the kernel fast path's struct_ops
- * program reads it from there.  The layout is host-endian and fixed-size so
- * that BTF describes every field and `bpftool map dump` prints them by name.
+ * One definition serves libbpfam, the daemon, the CLI and the BPF programs,
+ * in two forms:
+ *
+ * - struct bpfam_fmap, the namespace's form: header and ext[0..nr), what
+ *   the daemon keeps per file and what the user.bpfam.fmap xattr returns
+ *   (BPFAM_FMAP_BYTES(nr) of it).
+ * - The published form, in the pinned BPF maps the kernel fast path reads:
+ *   a fixed-size struct bpfam_map_fmap in `fmaps` (key: the FUSE node id)
+ *   with the first BPFAM_FMAP_INLINE extents, and for a file of more, a
+ *   struct bpfam_map_exts with all of them in `fmap_exts` (key: node id and
+ *   the entry's seq).  Each extent also carries its file offset, so that
+ *   the resolver finds the extent of an offset by binary search.  Both are
+ *   host-endian and fixed-size so that BTF describes every field and
+ *   `bpftool map dump` prints them by name.
  *
  * Simple file (kind BPFAM_FMAP_SIMPLE): ext[0..nr) in file order; file byte
  * x lives in the extent where the running sum of lengths first exceeds x.
@@ -67,6 +76,49 @@ struct bpfam_fmap {
 #define BPFAM_FMAP_BYTES(nr)                              \
 	(__builtin_offsetof(struct bpfam_fmap, ext) + \
 	 (nr) * sizeof(struct bpfam_extent))
+
+/* Extents the `fmaps` value holds itself: most files have one. */
+#define BPFAM_FMAP_INLINE 4
+
+/* An extent or strip as published: struct bpfam_extent and where it is in
+ * the file. */
+struct bpfam_map_ext {
+	__u64 file_off; /* simple: file offset of its first byte; strip s:
+			 * s * chunk, that of its first chunk */
+	__u64 dev_off;	/* byte offset in device `dev` */
+	__u64 len;	/* bytes */
+	__u32 dev;	/* index in the device table */
+	__u32 rsvd;	/* zero */
+};
+
+/* Value of the `fmaps` hash map (key: the FUSE node id). */
+struct bpfam_map_fmap {
+	/* Publication number, unique for the daemon's life; first, so that
+	 * a front-to-back copy over a reused element changes it before the
+	 * rest: the resolver reads it again after the extents. */
+	__u64 seq;
+	__u64 gen;     /* inode generation, as the kernel knows it */
+	__u64 size;    /* file size in bytes: the EOF the fast path enforces */
+	__u64 chunk;   /* interleave chunk in bytes; 0 for simple files */
+	__u32 version; /* BPFAM_FMAP_VERSION */
+	__u32 kind;    /* enum bpfam_fmap_kind */
+	__u32 nr;      /* extents (simple) or strips (interleaved) */
+	__u32 flags;   /* BPFAM_FMAP_* */
+	/* ext[0..min(nr, BPFAM_FMAP_INLINE)); zeros after */
+	struct bpfam_map_ext ext[BPFAM_FMAP_INLINE];
+};
+
+/* Key of `fmap_exts`: a file's entry there belongs to one `fmaps` value. */
+struct bpfam_exts_key {
+	__u64 node; /* FUSE node id */
+	__u64 seq;  /* bpfam_map_fmap.seq of its `fmaps` value */
+};
+
+/* Value of `fmap_exts`, for a file of more than BPFAM_FMAP_INLINE. */
+struct bpfam_map_exts {
+	__u64 seq; /* the key's, read again after the extents */
+	struct bpfam_map_ext ext[BPFAM_MAX_EXTENTS]; /* ext[0..nr); zeros after */
+};
 
 /* One registered device, value of the `devs` array map (index = dev). */
 struct bpfam_dev {

@@ -3,8 +3,8 @@
 # the commands that work on one (bpfam creat, cp, mkdir, getmap, stats):
 # files of 4 KiB to 512 MiB, simple and interleaved; mmap; the set-once size
 # rules; the errors a bpfam owes its users; permissions as nobody; a client
-# mount; ENOSPC; SIGKILL and restart; the pinned fmaps BPF map and its entry
-# lifetime; start-up refusals; utimens; fio verify.
+# mount; ENOSPC; SIGKILL and restart; the pinned fmaps and fmap_exts BPF
+# maps, their size and entry lifetime; start-up refusals; utimens; fio verify.
 # Needs root (FUSE mounts, setpriv).  usage: daemon.sh [BUILD-DIR]
 set -u
 HERE=$(dirname "$0")
@@ -442,24 +442,112 @@ test_times() {
 # --- the pinned fmaps map ---------------------------------------------------
 
 # fmap_matches_bpf FILE: the fmaps entry of FILE's inode has the extents
-# bpfam getmap prints.
+# bpfam getmap prints: inline, or for more than 4 in the one fmap_exts
+# entry of its node, whose key has the entry's seq.
 fmap_matches_bpf() {
 	local pins ino
 
 	pins=$(stats_of "$MNT" .bpf_maps) && [ "$pins" != null ] || return 1
 	ino=$(stat -c %i "$1")
 	bpftool -j map dump pinned "$pins/fmaps" >"$DL_TMP/dump.json" &&
+		bpftool -j map dump pinned "$pins/fmap_exts" \
+			>"$DL_TMP/exts.json" &&
 		"$BPFAM" getmap --json "$1" >"$DL_TMP/getmap.json" || return 1
-	jq -e --argjson ino "$ino" --slurpfile g "$DL_TMP/getmap.json" '
+	jq -e --argjson ino "$ino" --slurpfile g "$DL_TMP/getmap.json" \
+		--slurpfile x "$DL_TMP/exts.json" '
 		$g[0] as $g |
+		[$x[0][] | .formatted // . | select(.key.node == $ino)] as $x |
 		[.[] | .formatted // . | select(.key == $ino) | .value] |
 		length == 1 and (.[0] as $v |
+		(if $v.nr > 4 then
+			($x | length) == 1 and $x[0].key.seq == $v.seq and
+			$x[0].value.seq == $v.seq and
+			$x[0].value.ext[:4] == $v.ext
+		else ($x | length) == 0 end) and
 		$v.size == $g.size and $v.nr == $g.nr and
 		$v.chunk == $g.chunk and $v.gen == $g.gen and
 		$v.kind == (if $g.kind == "simple" then 1 else 2 end) and
-		[$v.ext[:$v.nr][] | [.dev, .dev_off, .len]] ==
-		[($g.extents // $g.strips)[] | [.dev, .dev_offset, .length]])' \
+		[(if $v.nr > 4 then $x[0].value else $v end).ext[:$v.nr][] |
+			[.dev, .dev_off, .len, .file_off]] ==
+		[($g.extents // $g.strips)[] | [.dev, .dev_offset, .length,
+			.file_offset // .strip * $g.chunk]])' \
 		"$DL_TMP/dump.json" >/dev/null
+}
+
+# fmaps_count: how many entries the pinned fmaps map has.
+fmaps_count() {
+	local pins
+
+	pins=$(stats_of "$MNT" .bpf_maps) && [ "$pins" != null ] || return 1
+	bpftool -j map dump pinned "$pins/fmaps" | jq length
+}
+
+# The structural targets of the published form: a fixed value of at most
+# 256 bytes for up to 4 extents, a one-extent file's entry readable in a
+# screen of `bpftool map dump`; nothing published before a lookup.
+test_published_form() {
+	local pins lines
+
+	pins=$(stats_of "$MNT" .bpf_maps)
+	check "a fresh mount publishes no fmap ($(fmaps_count) entries)" \
+		[ "$(fmaps_count)" = 0 ]
+	"$BPFAM" creat -s 2M "$MNT/one"
+	check "bpftool map show: fmaps values are at most 256 bytes" \
+		[ "$(bpftool -j map show pinned "$pins/fmaps" |
+			jq .bytes_value)" -le 256 ]
+	bpftool map dump pinned "$pins/fmaps" >"$DL_TMP/one.dump"
+	lines=$(wc -l <"$DL_TMP/one.dump")
+	check "bpftool map dump of a one-extent file: $lines lines (< 60)" \
+		[ "$lines" -lt 60 ]
+	check "... with BTF field names" \
+		grep -q '"dev_off": ' "$DL_TMP/one.dump"
+	check "... and no fmap_exts entry" \
+		[ "$(bpftool -j map dump pinned "$pins/fmap_exts" | jq length)" = 0 ]
+	check "... which is getmap's" fmap_matches_bpf "$MNT/one"
+	"$BPFAM" getmap --bpf "$MNT/one" >"$DL_TMP/one.keys"
+	check "getmap --bpf names its inode number as the fmaps key" \
+		grep -qx "fmaps key $(stat -c %i "$MNT/one"):" "$DL_TMP/one.keys"
+	check "... and its bpftool command prints that entry" \
+		cmp <(bpftool -j map dump pinned "$pins/fmaps" |
+			jq -c '.[0].formatted') \
+		<(tail -n 1 "$DL_TMP/one.keys" | sed 's/bpftool /bpftool -j /' |
+			bash | jq -c .formatted)
+	check_err "getmap --bpf does not take --json" 2 "not with --json" \
+		"$BPFAM" getmap --bpf --json "$MNT/one"
+	rm -f "$MNT/one"
+}
+
+# A file of 6 extents (two files grown in turns): its extents in its
+# fmap_exts entry, replaced with each resize, gone with the node.
+test_fragmented() {
+	local i ino
+
+	"$BPFAM" creat -s 2M "$MNT/frag" && "$BPFAM" creat -s 2M "$MNT/frag2"
+	for i in 2 3 4 5 6; do
+		truncate -s $((2 * i))M "$MNT/frag" &&
+			truncate -s $((2 * i))M "$MNT/frag2"
+	done
+	check "two files grown in turns have 6 extents each" \
+		getmap_is "$MNT/frag" '.nr == 6'
+	check "bpftool: the fmap_exts entry of a 6-extent file has its extents" \
+		fmap_matches_bpf "$MNT/frag"
+	"$BPFAM" getmap --bpf "$MNT/frag" >"$DL_TMP/frag.keys"
+	check "getmap --bpf: the bpftool command for its fmap_exts key prints the entry" \
+		bash -c "tail -n 1 '$DL_TMP/frag.keys' | bash | grep -q '\"file_off\": 10485760'"
+	check_err "getmap --bpf of it as nobody: the pinned map's error" 1 \
+		"fmaps: Permission denied" as_nobody "$BPFAM" getmap --bpf "$MNT/frag"
+	truncate -s 14M "$MNT/frag2" && truncate -s 14M "$MNT/frag"
+	check "... and after it grew to 7, only the new entry is left" \
+		fmap_matches_bpf "$MNT/frag"
+	check "... which reads what was written" \
+		cmp <(head -c 8M /dev/zero) <(head -c 8M "$MNT/frag")
+	ino=$(stat -c %i "$MNT/frag")
+	check "when the kernel forgets the node, both its entries go" \
+		gone_from_fmaps "$ino"
+	check "... fmap_exts included" \
+		bash -c "! bpftool -j map dump pinned '$(stats_of "$MNT" .bpf_maps)/fmap_exts' |
+			jq -e 'any(.[]; (.formatted // .).key.node == $ino)' >/dev/null"
+	rm -f "$MNT/frag" "$MNT/frag2"
 }
 
 test_bpf_maps() {
@@ -469,6 +557,7 @@ test_bpf_maps() {
 		fmap_matches_bpf "$MNT/il4m"
 	check "bpftool: the fmaps entry of a 4 KiB file" \
 		fmap_matches_bpf "$MNT/4k"
+	test_fragmented
 }
 
 # fmaps_has INO: 0 when the fmaps map has an entry for node INO, 1 when it
@@ -729,6 +818,8 @@ test_restart() {
 	check "snapshot of the namespace and contents" snapshot "$DL_TMP/before"
 	check "SIGKILL the daemon; its mount can be dropped" dl_kill "$MNT"
 	check "bpfamd restarts on the same device" dl_start "$MNT"
+	check "... and publishes no fmap before a lookup ($(fmaps_count) entries)" \
+		[ "$(fmaps_count)" = 0 ]
 	check "snapshot after the restart" snapshot "$DL_TMP/after"
 	check "every file, directory, mode, owner and byte survived" \
 		cmp "$DL_TMP/before" "$DL_TMP/after"
@@ -773,6 +864,7 @@ main() {
 	fi
 	ok "bpfamd mounts the device"
 	test_busy
+	test_published_form
 	test_copy_sizes
 	test_interleaved
 	test_mmap

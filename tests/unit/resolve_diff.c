@@ -1,11 +1,20 @@
 // SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
 /*
- * Differential test of bpfam_resolve(): random fmaps (valid, malformed and
- * with overlapping device ranges) and offsets at and around every extent,
- * chunk and EOF boundary, answered by the C build (this program, UBSan on)
- * and by the BPF build (the resolve_test syscall twin, test-run in this
- * kernel over its real `fmaps` map).  Every answer must match, and match a
- * reference model built from the layout the generator intended.
+ * Differential test of the resolvers: random fmaps (valid, malformed and
+ * with overlapping device ranges, of 0 to BPFAM_MAX_EXTENTS extents) and
+ * offsets at and around every extent, chunk and EOF boundary.  Each fmap
+ * goes through the validator and is published as the daemon does
+ * (bpfam_fmap_publish(); one the validator refuses is published as is),
+ * and some published values are then damaged behind the validator's back
+ * (file offsets out of order, a missing or mismatched `fmap_exts` entry,
+ * extent counts and random bytes), as bpftool could.  Every offset is
+ * answered by the C build of bpfam_resolve_pub() (this program, UBSan on),
+ * by the BPF build (the resolve_test syscall twin, test-run in this kernel
+ * over its real `fmaps` and `fmap_exts` maps), and by the namespace
+ * resolver bpfam_resolve().  BPF and C must agree on every answer; on
+ * fmaps the generator meant valid, both resolvers must match a reference
+ * model (a linear walk: a broken binary search fails here); on every fmap,
+ * an answer must lie inside the file and inside an extent that holds pos.
  *
  * usage: resolve_diff [SEED [CASES]]   or BPFAM_SEED=, BPFAM_CASES=
  */
@@ -25,7 +34,7 @@
 #define DEV_ID0	   100 /* kernel id of device i is DEV_ID0 + i */
 #define NKEYS	   1024
 #define MISSING	   (NKEYS + 1) /* a node id never in `fmaps` */
-#define MAX_QUERY  1024
+#define MAX_QUERY  2048
 #define MAX_REPORT 5
 
 enum bad {
@@ -33,6 +42,7 @@ enum bad {
 	OVERLAP, /* device ranges overlap: not detected, answers as GOOD */
 	BAD_HDR, /* -EINVAL before the generation is checked */
 	BAD_EXT, /* -EINVAL after the generation and RDONLY checks */
+	HOSTILE, /* published value damaged after the validator passed it */
 };
 
 struct fcase {
@@ -40,11 +50,18 @@ struct fcase {
 	__u64 fstart[BPFAM_MAX_EXTENTS]; /* simple: file offset of ext[i] */
 	enum bad bad;
 	const char *what;
+	/* as published: `fmaps` value, and `fmap_exts` value under key
+	 * {node, exts_seq} when has_exts */
+	struct bpfam_map_fmap pub;
+	struct bpfam_map_exts exts;
+	__u64 exts_seq;
+	int has_exts;
 };
 
 struct tally {
-	unsigned long cases, fmaps[BAD_EXT + 1], rc[256];
-	unsigned long disagree, wrong, uncaught, outside;
+	unsigned long cases, fmaps[HOSTILE + 1], rc[256];
+	unsigned long disagree, wrong, uncaught, outside, misjudged;
+	unsigned long ext_fmaps; /* published with a `fmap_exts` entry */
 	struct bpfam_counters want;
 };
 
@@ -357,6 +374,143 @@ static void gen_fmap(struct fcase *fc)
 		overlap(fc);
 }
 
+/* The extents bpfam_resolve_pub() searches, and how many of them. */
+static const struct bpfam_map_ext *pub_ext(const struct fcase *fc)
+{
+	return fc->pub.nr > BPFAM_FMAP_INLINE ? fc->exts.ext : fc->pub.ext;
+}
+
+static __u32 pub_nr(const struct fcase *fc)
+{
+	__u32 nr = fc->pub.nr, max = nr > BPFAM_FMAP_INLINE ?
+					     BPFAM_MAX_EXTENTS :
+					     BPFAM_FMAP_INLINE;
+
+	return nr < max ? nr : max;
+}
+
+/* The published form as the layout says, whatever the validator thinks:
+ * what bpfam_fmap_publish() must write for a valid fmap, and what a
+ * malformed one looks like in the maps. */
+static void raw_publish(struct fcase *fc, __u64 seq)
+{
+	const struct bpfam_fmap *fm = &fc->fm;
+	struct bpfam_map_ext *x;
+	__u32 i;
+
+	memset(&fc->pub, 0, sizeof(fc->pub));
+	memset(&fc->exts, 0, sizeof(fc->exts));
+	fc->pub.seq = fc->exts.seq = fc->exts_seq = seq;
+	fc->pub.gen = fm->gen;
+	fc->pub.size = fm->size;
+	fc->pub.chunk = fm->chunk;
+	fc->pub.version = fm->version;
+	fc->pub.kind = fm->kind;
+	fc->pub.nr = fm->nr;
+	fc->pub.flags = fm->flags;
+	for (i = 0; i < fm->nr && i < BPFAM_MAX_EXTENTS; i++) {
+		x = &fc->exts.ext[i];
+		x->file_off = fm->kind == BPFAM_FMAP_SIMPLE ?
+				      fc->fstart[i] :
+				      (__u64)i * fm->chunk;
+		x->dev_off = fm->ext[i].dev_off;
+		x->len = fm->ext[i].len;
+		x->dev = fm->ext[i].dev;
+		x->rsvd = fm->ext[i].rsvd;
+		if (i < BPFAM_FMAP_INLINE)
+			fc->pub.ext[i] = *x;
+	}
+	fc->has_exts = fm->nr > BPFAM_FMAP_INLINE;
+}
+
+/* Publishes fc as the daemon would; 0 when the validator's verdict and
+ * bpfam_fmap_publish()'s output are what the generator intended. */
+static int publish(struct fcase *fc, __u64 seq)
+{
+	static struct bpfam_map_fmap pub;
+	static struct bpfam_map_exts exts;
+	int valid = fc->bad == GOOD || fc->bad == OVERLAP, rc;
+
+	raw_publish(fc, seq);
+	memset(&pub, 0, sizeof(pub));
+	memset(&exts, 0, sizeof(exts));
+	rc = bpfam_fmap_publish(&fc->fm, fc->fm.gen, seq, &pub, &exts);
+	if (!valid)
+		return rc == -EINVAL ? 0 : -1;
+	return !rc && !memcmp(&pub, &fc->pub, sizeof(pub)) &&
+			       !memcmp(&exts, &fc->exts, sizeof(exts)) ?
+		       0 :
+		       -1;
+}
+
+/* A published extent the search may reach: index below nr and the array
+ * the value's nr selects. */
+static struct bpfam_map_ext *any_pub_ext(struct fcase *fc)
+{
+	__u32 nr = pub_nr(fc), i = nr ? rnd() % nr : 0;
+
+	return fc->pub.nr > BPFAM_FMAP_INLINE ? &fc->exts.ext[i] :
+						&fc->pub.ext[i];
+}
+
+/* What bpftool could do to the maps behind the daemon's back. */
+static void damage(struct fcase *fc)
+{
+	struct bpfam_map_ext *a = any_pub_ext(fc), *b = any_pub_ext(fc), t;
+	unsigned char *bytes;
+	size_t size;
+	int k;
+
+	fc->bad = HOSTILE;
+	switch (rnd() % 7) {
+	case 0:
+		a->file_off = chance(50) ? rnd() : between(0, fc->pub.size);
+		fc->what = "a file offset anywhere";
+		break;
+	case 1:
+		t = *a;
+		*a = *b;
+		*b = t;
+		fc->what = "two extents swapped";
+		break;
+	case 2:
+		fc->has_exts = 0;
+		fc->what = "no fmap_exts entry";
+		break;
+	case 3:
+		fc->exts.seq ^= between(1, U64_MAX);
+		fc->what = "fmap_exts entry of another seq";
+		break;
+	case 4:
+		fc->pub.nr = chance(50) ? between(0, 2 * BPFAM_FMAP_INLINE) :
+					  between(0, BPFAM_MAX_EXTENTS + 2);
+		fc->what = "another extent count";
+		break;
+	case 5:
+		fc->pub.size = chance(50) ? rnd() : fc->pub.size + UNIT;
+		fc->what = "another size";
+		break;
+	default:
+		for (k = between(1, 8); k; k--) {
+			if (chance(50)) {
+				bytes = (unsigned char *)&fc->pub;
+				size = sizeof(fc->pub);
+			} else {
+				bytes = (unsigned char *)&fc->exts;
+				size = sizeof(fc->exts);
+			}
+			bytes[rnd() % size] = rnd();
+		}
+		fc->what = "random bytes";
+	}
+}
+
+/* The `fmap_exts` entry the lookup by {node, pub.seq} finds, if any. */
+static const struct bpfam_map_exts *found_exts(const struct fcase *fc)
+{
+	return fc->has_exts && fc->exts_seq == fc->pub.seq ? &fc->exts : NULL;
+}
+
 /* What resolve must answer, from the layout gen_fmap() intended. */
 static int ref_resolve(const struct fcase *fc, __u64 gen, __u64 pos,
 		       __u32 access, struct bpfam_run *r)
@@ -419,6 +573,9 @@ static int gen_queries(const struct fcase *fc, __u64 *q)
 	n = add_query(q, n, 1ULL << 63);
 	for (i = 0; i < fm->nr && i < BPFAM_MAX_EXTENTS; i++)
 		n = add_query(q, n, fc->fstart[i] + fm->ext[i].len);
+	/* where the published extents say they start, damaged or not */
+	for (i = 0; i < pub_nr(fc); i++)
+		n = add_query(q, n, pub_ext(fc)[i].file_off);
 	if (fm->kind == BPFAM_FMAP_INTERLEAVED && chunk) {
 		for (b = 0; b <= fm->size && n < MAX_QUERY / 2; b += chunk)
 			n = add_query(q, n, b);
@@ -426,7 +583,7 @@ static int gen_queries(const struct fcase *fc, __u64 *q)
 		     k++, b -= chunk)
 			n = add_query(q, n, b);
 	}
-	for (k = 0; k < 32; k++)
+	for (k = 0; k < 32 && n < MAX_QUERY; k++)
 		q[n++] = fm->size && chance(75) ? between(0, fm->size - 1) :
 						  rnd();
 	return n;
@@ -459,20 +616,27 @@ static void tally_counters(struct tally *t, int rc, __u32 access, __u64 len,
 	c->faults += !!(access & BPFAM_ACC_FAULT);
 }
 
-/* An answer must name bytes inside the file and inside one extent. */
-static int inside(const struct bpfam_fmap *fm, __u64 pos, __u32 dev,
-		  __u64 dev_off, __u64 len)
+/* An answer must name bytes inside the published file and inside one of
+ * its extents that the search may reach, at pos's place in it. */
+static int inside(const struct fcase *fc, __u64 pos, __u32 dev, __u64 dev_off,
+		  __u64 len)
 {
+	const struct bpfam_map_fmap *fm = &fc->pub;
+	const struct bpfam_map_ext *e;
+	__u64 at;
 	__u32 i;
 
 	if (!len || pos >= fm->size || len > fm->size - pos)
 		return 0;
-	for (i = 0; i < fm->nr && i < BPFAM_MAX_EXTENTS; i++) {
-		const struct bpfam_extent *e = &fm->ext[i];
-
-		if (e->dev == dev && dev_off >= e->dev_off &&
-		    dev_off - e->dev_off <= e->len &&
-		    len <= e->len - (dev_off - e->dev_off))
+	for (i = 0; i < pub_nr(fc); i++) {
+		e = &pub_ext(fc)[i];
+		if (e->dev != dev || dev_off < e->dev_off ||
+		    dev_off - e->dev_off >= e->len ||
+		    len > e->len - (dev_off - e->dev_off))
+			continue;
+		at = dev_off - e->dev_off;
+		if (fm->kind == BPFAM_FMAP_INTERLEAVED ||
+		    (pos >= e->file_off && pos - e->file_off == at))
 			return 1;
 	}
 	return 0;
@@ -482,7 +646,7 @@ static void report(const char *why, const struct fcase *fc,
 		   const struct bpfam_resolve_req *q, int rc,
 		   const struct bpfam_run *r)
 {
-	const struct bpfam_fmap *fm = &fc->fm;
+	const struct bpfam_map_fmap *fm = &fc->pub;
 
 	printf("# %s: %s fmap (%s) kind %u nr %u size %#llx chunk %#llx "
 	       "flags %#x; pos %#llx access %#x gen %s\n",
@@ -506,15 +670,24 @@ static int run_twin(int prog_fd, struct bpfam_resolve_req *req)
 	return bpf_prog_test_run_opts(prog_fd, &opts);
 }
 
-/* One case: C build, BPF build, reference; returns -1 if the twin could
+static int same_run(int rc, const struct bpfam_run *a, int ref_rc,
+		    const struct bpfam_run *b)
+{
+	return rc == ref_rc &&
+	       (rc || (a->dev == b->dev && a->dev_off == b->dev_off &&
+		       a->len == b->len));
+}
+
+/* One case: BPF build, C builds, reference; returns -1 if the twin could
  * not be run at all. */
 static int one_case(struct tally *t, int prog_fd, const struct fcase *fc,
 		    __u64 key, __u64 pos)
 {
 	struct bpfam_resolve_req q = {.nodeid = key, .pos = pos};
-	struct bpfam_run c = {}, ref = {};
+	struct bpfam_run c = {}, ns = {}, ref = {};
+	int valid = fc->bad == GOOD || fc->bad == OVERLAP;
+	int rc, ns_rc, ref_rc;
 	__u32 dev_id = 0;
-	int rc, ref_rc;
 
 	q.gen = chance(90) ? fc->fm.gen : fc->fm.gen ^ between(1, U64_MAX);
 	q.access = chance(98) ? rnd() % 4 : 1U << between(2, 31);
@@ -524,14 +697,11 @@ static int one_case(struct tally *t, int prog_fd, const struct fcase *fc,
 	if (run_twin(prog_fd, &q))
 		return -1;
 
-	rc = q.nodeid == MISSING ?
-		     -ENOENT :
-		     bpfam_resolve(&fc->fm, q.gen, pos, q.access, &c);
+	rc = q.nodeid == MISSING ? -ENOENT :
+				   bpfam_resolve_pub(&fc->pub, found_exts(fc),
+						     q.gen, pos, q.access, &c);
 	if (!rc)
 		dev_id = DEV_ID0 + c.dev;
-	ref_rc = q.nodeid == MISSING ?
-			 -ENOENT :
-			 ref_resolve(fc, q.gen, pos, q.access, &ref);
 	t->cases++;
 	t->rc[-rc & 255]++;
 	tally_counters(t, rc, q.access, q.len, &c);
@@ -541,21 +711,22 @@ static int one_case(struct tally *t, int prog_fd, const struct fcase *fc,
 		if (t->disagree++ < MAX_REPORT)
 			report("BPF != C", fc, &q, rc, &c);
 	}
-	if (rc != ref_rc ||
-	    (!rc && (c.dev != ref.dev || c.dev_off != ref.dev_off ||
-		     c.len != ref.len))) {
-		if (t->wrong++ < MAX_REPORT)
-			report("C != reference", fc, &q, ref_rc, &ref);
-	}
-	if ((fc->bad == BAD_HDR || fc->bad == BAD_EXT) && (!rc || !q.rc)) {
-		if (t->uncaught++ < MAX_REPORT)
-			report("malformed fmap answered", fc, &q, rc, &c);
-	}
-	if ((!rc && !inside(&fc->fm, pos, c.dev, c.dev_off, c.len)) ||
-	    (!q.rc && !inside(&fc->fm, pos, q.dev, q.dev_off, q.run_len))) {
+	if ((!rc && !inside(fc, pos, c.dev, c.dev_off, c.len)) ||
+	    (!q.rc && !inside(fc, pos, q.dev, q.dev_off, q.run_len))) {
 		if (t->outside++ < MAX_REPORT)
 			report("range outside the fmap", fc, &q, rc, &c);
 	}
+	if (q.nodeid == MISSING || fc->bad == HOSTILE)
+		return 0;
+	ns_rc = bpfam_resolve(&fc->fm, q.gen, pos, q.access, &ns);
+	ref_rc = ref_resolve(fc, q.gen, pos, q.access, &ref);
+	if (!same_run(ns_rc, &ns, ref_rc, &ref) ||
+	    (valid && !same_run(rc, &c, ref_rc, &ref))) {
+		if (t->wrong++ < MAX_REPORT)
+			report("C != reference", fc, &q, ref_rc, &ref);
+	}
+	if (!valid && !ns_rc && t->uncaught++ < MAX_REPORT)
+		report("malformed fmap answered", fc, &q, ns_rc, &ns);
 	return 0;
 }
 
@@ -575,12 +746,28 @@ static int fill_devs(struct resolve_test *skel)
 	return 0;
 }
 
+/* fc into the twin's maps under node id key, as the daemon publishes it
+ * (the `fmap_exts` entry first), damaged or not. */
+static int put_maps(struct resolve_test *skel, const struct fcase *fc,
+		    __u64 key)
+{
+	struct bpfam_exts_key xkey = {.node = key, .seq = fc->exts_seq};
+
+	if (fc->has_exts &&
+	    bpf_map__update_elem(skel->maps.fmap_exts, &xkey, sizeof(xkey),
+				 &fc->exts, sizeof(fc->exts), BPF_ANY))
+		return -1;
+	return bpf_map__update_elem(skel->maps.fmaps, &key, sizeof(key),
+				    &fc->pub, sizeof(fc->pub), BPF_ANY);
+}
+
 static int run_cases(struct resolve_test *skel, struct tally *t,
 		     unsigned long want)
 {
 	int prog_fd = bpf_program__fd(skel->progs.resolve_test);
 	static struct fcase fc;
 	static __u64 q[MAX_QUERY];
+	struct bpfam_exts_key xkey;
 	unsigned long n;
 	int i, nq;
 
@@ -588,14 +775,26 @@ static int run_cases(struct resolve_test *skel, struct tally *t,
 		__u64 key = 1 + n % NKEYS;
 
 		gen_fmap(&fc);
+		if (publish(&fc, n + 1) && t->misjudged++ < MAX_REPORT)
+			printf("# validator or publication wrong: %s fmap (%s) "
+			       "kind %u nr %u\n",
+			       fc.bad == GOOD ? "valid" : "odd", fc.what,
+			       fc.fm.kind, fc.fm.nr);
+		if (chance(15))
+			damage(&fc);
 		t->fmaps[fc.bad]++;
-		if (bpf_map__update_elem(skel->maps.fmaps, &key, sizeof(key),
-					 &fc.fm, sizeof(fc.fm), BPF_ANY))
+		t->ext_fmaps += fc.has_exts;
+		if (put_maps(skel, &fc, key))
 			return -1;
 		nq = gen_queries(&fc, q);
 		for (i = 0; i < nq; i++)
 			if (one_case(t, prog_fd, &fc, key, q[i]))
 				return -1;
+		/* The daemon deletes it once the new value replaced it. */
+		xkey = (struct bpfam_exts_key){.node = key, .seq = fc.exts_seq};
+		if (fc.has_exts && bpf_map__delete_elem(skel->maps.fmap_exts,
+							&xkey, sizeof(xkey), 0))
+			return -1;
 	}
 	return 0;
 }
@@ -628,27 +827,34 @@ int main(int argc, char **argv)
 	if (!ok)
 		perror("# bpf");
 	tap(ok,
-	    "%lu cases run (%lu valid, %lu overlapping, %lu malformed "
-	    "fmaps); seed %lu",
+	    "%lu cases run (%lu valid, %lu overlapping, %lu malformed, %lu "
+	    "damaged fmaps; %lu with a fmap_exts entry); seed %lu",
 	    t.cases, t.fmaps[GOOD], t.fmaps[OVERLAP],
-	    t.fmaps[BAD_HDR] + t.fmaps[BAD_EXT], seed);
+	    t.fmaps[BAD_HDR] + t.fmaps[BAD_EXT], t.fmaps[HOSTILE], t.ext_fmaps,
+	    seed);
 	printf("# answers: %lu resolved, %lu -EINVAL, %lu -ESTALE, %lu "
 	       "-ENXIO, %lu -EROFS, %lu -ENOENT\n",
 	       t.rc[0], t.rc[EINVAL], t.rc[ESTALE], t.rc[ENXIO], t.rc[EROFS],
 	       t.rc[ENOENT]);
+	tap(ok && !t.misjudged,
+	    "the validator refuses exactly the malformed fmaps, and "
+	    "bpfam_fmap_publish() writes the layout (%lu wrong)",
+	    t.misjudged);
 	tap(ok && !t.disagree,
 	    "BPF twin and C build agree on all %lu cases "
 	    "(%lu differ)",
 	    t.cases, t.disagree);
-	tap(ok && !t.wrong, "C build matches the reference model (%lu differ)",
+	tap(ok && !t.wrong,
+	    "the namespace resolver, and on valid fmaps the published one, "
+	    "match the reference model (%lu differ)",
 	    t.wrong);
 	tap(ok && !t.uncaught,
-	    "malformed fmaps: an error in both builds "
+	    "malformed fmaps: the namespace resolver answers no offset "
 	    "(%lu answered)",
 	    t.uncaught);
 	tap(ok && !t.outside,
-	    "every answer lies inside the file and one of "
-	    "the fmap's extents (%lu outside)",
+	    "every answer, damaged maps included, lies inside the file and "
+	    "at pos's place in one of the fmap's extents (%lu outside)",
 	    t.outside);
 	got = sum_counters(skel->maps.counters);
 	tap(ok && !memcmp(&got, &t.want, sizeof(got)),

@@ -2,7 +2,8 @@
 /*
  * bpfam_resolve() edge cases in plain C: exact extent, chunk and EOF
  * boundaries, offsets near 2^64, generation and access checks, and each
- * kind of malformed fmap (with the documented order of the errors).
+ * kind of malformed fmap (with the documented order of the errors); and
+ * the published form: bpfam_fmap_publish() and bpfam_resolve_pub().
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -292,6 +293,93 @@ static void interleaved_limits(void **state)
 	assert_int_equal(rc_at(0), -EINVAL);
 }
 
+static struct bpfam_map_fmap pub;
+static struct bpfam_map_exts exts;
+
+static int pub_at(__u64 pos, const struct bpfam_map_exts *x,
+		  struct bpfam_run *r)
+{
+	return bpfam_resolve_pub(&pub, x, GEN, pos, 0, r);
+}
+
+/* Every extent of a 256-extent file, at its first and last byte, through
+ * the published form's binary search. */
+static void published_search(void **state)
+{
+	struct bpfam_run r = {};
+	__u32 i;
+
+	(void)state;
+	simple(BPFAM_MAX_EXTENTS, UNIT);
+	fm.ext[7].len = 3 * UNIT; /* not all the same length */
+	fm.size += 2 * UNIT;
+	assert_int_equal(bpfam_fmap_publish(&fm, GEN, 9, &pub, &exts), 0);
+	assert_int_equal(pub.seq, 9);
+	assert_int_equal(exts.seq, 9);
+	assert_int_equal(pub.ext[3].file_off, 3 * UNIT);
+	assert_int_equal(exts.ext[8].file_off, 10 * UNIT);
+	for (i = 0; i < BPFAM_MAX_EXTENTS; i++) {
+		__u64 first = exts.ext[i].file_off;
+		__u64 last = first + exts.ext[i].len - 1;
+
+		assert_int_equal(pub_at(first, &exts, &r), 0);
+		assert_int_equal(r.dev_off, (__u64)i << 30);
+		assert_int_equal(r.len, exts.ext[i].len);
+		assert_int_equal(pub_at(last, &exts, &r), 0);
+		assert_int_equal(r.dev_off,
+				 ((__u64)i << 30) + exts.ext[i].len - 1);
+		assert_int_equal(r.len, 1);
+	}
+	assert_int_equal(pub_at(fm.size, &exts, &r), -ENXIO);
+	/* the extents of a file of more than BPFAM_FMAP_INLINE are only in
+	 * fmap_exts: without it, or with another seq's, the fast path
+	 * hands the access to the daemon */
+	assert_int_equal(pub_at(0, NULL, &r), -ESTALE);
+	exts.seq = 10;
+	assert_int_equal(pub_at(0, &exts, &r), -ESTALE);
+	/* a file offset out of order sends the search to an extent that
+	 * does not hold pos: refused, not answered from it */
+	exts.seq = 9;
+	exts.ext[128].file_off = U64_MAX;
+	assert_int_equal(pub_at(130 * UNIT, &exts, &r), -EINVAL);
+	assert_int_equal(pub_at(129 * UNIT + 5, &exts, &r), 0);
+	assert_int_equal(r.dev_off, (127ULL << 30) + 5);
+	exts.ext[128].file_off = 0;
+	assert_int_equal(pub_at(130 * UNIT, &exts, &r), -EINVAL);
+}
+
+/* Up to BPFAM_FMAP_INLINE extents live in the fmaps value alone; what the
+ * validator refuses is not published. */
+static void published_inline(void **state)
+{
+	struct bpfam_run r = {};
+
+	(void)state;
+	simple(BPFAM_FMAP_INLINE, UNIT);
+	memset(&exts, 0xff, sizeof(exts));
+	assert_int_equal(bpfam_fmap_publish(&fm, GEN, 3, &pub, NULL), 0);
+	assert_int_equal(pub_at(3 * UNIT + 5, NULL, &r), 0);
+	assert_int_equal(r.dev_off, (3ULL << 30) + 5);
+	assert_int_equal(pub_at(3 * UNIT + 5, &exts, &r), 0);
+	assert_int_equal(bpfam_resolve_pub(&pub, NULL, GEN + 1, 0, 0, &r),
+			 -ESTALE);
+	/* no extent, whatever the slots hold: none holds an offset */
+	pub.nr = 0;
+	assert_int_equal(pub_at(0, NULL, &r), -EINVAL);
+	interleaved(3, UNIT, 3 * UNIT, 7 * UNIT + 1);
+	assert_int_equal(bpfam_fmap_publish(&fm, GEN, 4, &pub, NULL), 0);
+	assert_int_equal(pub.ext[2].file_off, 2 * UNIT);
+	assert_int_equal(pub_at(7 * UNIT, NULL, &r), 0);
+	assert_int_equal(r.dev, 1);
+	assert_int_equal(r.dev_off, (2ULL << 30) + 2 * UNIT);
+	assert_int_equal(r.len, 1);
+	/* a strip one byte short of its chunks */
+	fm.ext[1].len = 2 * UNIT;
+	memset(&pub, 0xab, sizeof(pub));
+	assert_int_equal(bpfam_fmap_publish(&fm, GEN, 5, &pub, NULL), -EINVAL);
+	assert_int_equal(pub.seq, 0xababababababababULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +393,8 @@ int main(void)
 		cmocka_unit_test(malformed_extent),
 		cmocka_unit_test(interleaved_layout),
 		cmocka_unit_test(interleaved_limits),
+		cmocka_unit_test(published_search),
+		cmocka_unit_test(published_inline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

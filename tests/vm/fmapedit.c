@@ -8,8 +8,9 @@
  *   fmapedit get MAP KEY FILE        save the value of KEY to FILE (raw)
  *   fmapedit put MAP KEY FILE        replace the value of KEY by FILE's bytes
  *   fmapedit ext MAP NODE I FIELD=V...
- *                                    `fmaps` entry NODE: set ext[I]'s fields
- *                                    (dev_off, len, dev) to V
+ *                                    `fmaps` entry NODE: set its inline
+ *                                    ext[I]'s fields (file_off, dev_off,
+ *                                    len, dev) to V
  *   fmapedit dev MAP I FIELD=V...    `devs` entry I: set size, kernel_id
  *                                    or flags to V
  *
@@ -39,9 +40,10 @@ struct field {
 };
 
 static const struct field ext_fields[] = {
-	{ "dev_off", offsetof(struct bpfam_extent, dev_off), 8 },
-	{ "len", offsetof(struct bpfam_extent, len), 8 },
-	{ "dev", offsetof(struct bpfam_extent, dev), 4 },
+	{ "file_off", offsetof(struct bpfam_map_ext, file_off), 8 },
+	{ "dev_off", offsetof(struct bpfam_map_ext, dev_off), 8 },
+	{ "len", offsetof(struct bpfam_map_ext, len), 8 },
+	{ "dev", offsetof(struct bpfam_map_ext, dev), 4 },
 	{ NULL, 0, 0 },
 };
 
@@ -216,15 +218,15 @@ int main(int argc, char **argv)
 		uint64_t i = num(argv[4]);
 
 		map_open(&m, argv[2], argv[3]);
-		if (m.value_size != sizeof(struct bpfam_fmap) ||
-		    i >= BPFAM_MAX_EXTENTS) {
+		if (m.value_size != sizeof(struct bpfam_map_fmap) ||
+		    i >= BPFAM_FMAP_INLINE) {
 			fprintf(stderr, "%s: not an fmaps map, or extent %llu out of range\n",
 				argv[2], (unsigned long long)i);
 			return 1;
 		}
 		map_lookup(&m, argv[2]);
-		set_fields(m.value + offsetof(struct bpfam_fmap, ext) +
-				   i * sizeof(struct bpfam_extent),
+		set_fields(m.value + offsetof(struct bpfam_map_fmap, ext) +
+				   i * sizeof(struct bpfam_map_ext),
 			   ext_fields, argc - 5, argv + 5);
 		map_update(&m, argv[2]);
 		return 0;

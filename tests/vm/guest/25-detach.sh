@@ -1,12 +1,13 @@
 #!/bin/bash
-# The fast path falls back safely when its resolver goes (kpatch 0004):
-# with a file mapped and open, (1) the struct_ops link is detached behind
-# the daemon's back (bpftool link detach), then (2) the daemon is killed
-# with SIGKILL.  In both cases what was mapped before stays readable, a new
-# page fault gets SIGBUS, and pread() goes to the daemon: served by it
-# after a detach, ENOTCONN once it is dead.  The kernel stays up, and once
-# the dead mount is gone a new bpfamd registers the device again and finds
-# the data intact.
+# The fast path falls back safely when its resolver goes (kpatch 0004,
+# 0006): with a file mapped and open, (1) the struct_ops link is detached
+# behind the daemon's back (bpftool link detach): what was mapped before
+# stays readable (the device is still held), a new page fault gets SIGBUS
+# and pread() is served by the daemon; (2) the daemon is killed with
+# SIGKILL: the aborted connection zaps every mapping and gives the device
+# back at once, so old and new pages get SIGBUS, pread() ENOTCONN, and a
+# new bpfamd registers the device while the dead mount is still there and
+# one of its files still open, and finds the data intact.
 . /vmtests/guest/fastlib.sh
 set -u
 
@@ -52,6 +53,7 @@ if ! mount_bpfam $DEV $MNT -o mode=fast || ! check_fast "remount" $MNT; then
 fi
 ok "bpfamd -o mode=fast mounts the device again"
 check "a process maps $F and reads its first 4 MiB again" hold_start $F $SEED
+exec 6<$F
 check_cmd "SIGKILL bpfamd" kill -KILL "$(pidof bpfamd)"
 for _ in $(seq 50); do
 	pidof bpfamd >/dev/null || break
@@ -59,23 +61,26 @@ for _ in $(seq 50); do
 done
 check "bpfamd is gone" test -z "$(pidof bpfamd)"
 hold_finish
-check "killed: the pages mapped before still read the pattern" said "old ok"
+check "killed: the pages mapped before are gone: SIGBUS" said "old SIGBUS"
 check "killed: a new page fault gets SIGBUS" said "new SIGBUS"
 check "killed: pread() fails with ENOTCONN" \
 	grep -q '^pread errno 107 ' /tmp/hold.out
 check "killed: the kernel logged no oops" kernel_ok
-check_cmd "the dead mount goes with umount -l" umount -l $MNT
 
-# The connection, and with it the device, is released once its last file
-# is closed and the mount is gone: a new daemon can register it again.
-if mount_bpfam $DEV $MNT -o mode=fast && check_fast "restart" $MNT; then
-	ok "a new bpfamd -o mode=fast registers the device again"
+# The device went back with the connection's abort, not with its last
+# file: a new daemon registers it while the dead mount is still there and
+# a file of it still open.
+M2=/mnt/bpfam2
+if mount_bpfam $DEV $M2 -o mode=fast && check_fast "restart" $M2; then
+	ok "a new bpfamd -o mode=fast registers the device, the dead mount still open"
 	check_cmd "the data written before the kill is intact (fast path)" \
-		fastio read $F $SEED
-	unmount_bpfam "end" $MNT
+		fastio read $M2/held $SEED
+	unmount_bpfam "end" $M2
 else
-	not_ok "a new bpfamd -o mode=fast registers the device again"
+	not_ok "a new bpfamd -o mode=fast registers the device, the dead mount still open"
 	show_log /tmp/bpfamd.log
 fi
+exec 6<&-
+check_cmd "the dead mount goes with umount -l" umount -l $MNT
 check "the kernel logged no oops" kernel_ok
 tap_done
