@@ -137,16 +137,35 @@ struct bpfam_inode *bpfam_fs_lookup(const struct bpfam_fs *fs, uint64_t parent,
 	return de ? de->inode : NULL;
 }
 
-static struct bpfam_dentry *new_dentry(const char *name, uint64_t seq)
+/* Bytes of a dentry for @name. */
+static size_t dentry_bytes(const char *name)
 {
-	size_t len = strlen(name);
-	struct bpfam_dentry *de = calloc(1, sizeof(*de) + len + 1);
+	return offsetof(struct bpfam_dentry, name) + strlen(name) + 1;
+}
+
+static struct bpfam_dentry *new_dentry(struct bpfam_fs *fs, const char *name,
+				       uint64_t seq)
+{
+	struct bpfam_dentry *de = bpfam_slab_alloc(&fs->slab,
+						   dentry_bytes(name));
 
 	if (!de)
 		return NULL;
 	de->seq = seq;
-	memcpy(de->name, name, len + 1);
+	strcpy(de->name, name);
 	return de;
+}
+
+static void free_dentry(struct bpfam_fs *fs, struct bpfam_dentry *de)
+{
+	if (de)
+		bpfam_slab_free(&fs->slab, de, dentry_bytes(de->name));
+}
+
+static void free_fmap(struct bpfam_fs *fs, struct bpfam_fmap *m)
+{
+	if (m)
+		bpfam_slab_free(&fs->slab, m, BPFAM_FMAP_BYTES(m->nr));
 }
 
 /* Room in @dir's children for one more. */
@@ -261,20 +280,20 @@ static bool name_del(struct bpfam_fs *fs, struct bpfam_dentry *de)
 	if (!S_ISDIR(in->mode))
 		in->nlink--;
 	if (in->names) {
-		free(de);
+		free_dentry(fs, de);
 		return false;
 	}
-	free(in->gone);
+	free_dentry(fs, in->gone);
 	in->gone = de;
 	return true;
 }
 
 /* What @in owns, and its slot: free for good (numbers are not reused). */
-static void free_inode(struct bpfam_inode *in)
+static void free_inode(struct bpfam_fs *fs, struct bpfam_inode *in)
 {
-	free(in->gone);
+	free_dentry(fs, in->gone);
 	free(in->target);
-	free(in->fmap);
+	free_fmap(fs, in->fmap);
 	free(in->children);
 	bpfam_xattrs_free(in->xattrs);
 	memset(in, 0, sizeof(*in));
@@ -300,8 +319,8 @@ static int attach(struct bpfam_fs *fs, struct bpfam_inode *in,
 		  struct bpfam_inode *dir, struct bpfam_dentry *de)
 {
 	if (dir && (reserve_name(fs) || reserve_child(dir))) {
-		free(de);
-		free_inode(in);
+		free_dentry(fs, de);
+		free_inode(fs, in);
 		return -ENOMEM;
 	}
 	if (dir)
@@ -433,8 +452,8 @@ void bpfam_fs_close(struct bpfam_fs *fs)
 		for (j = 0; fs->chunks[i] && j < INODE_CHUNK; j++) {
 			in = &fs->chunks[i][j];
 			for (c = 0; c < in->nchildren; c++)
-				free(in->children[c]);
-			free_inode(in);
+				free_dentry(fs, in->children[c]);
+			free_inode(fs, in);
 		}
 		free(fs->chunks[i]);
 	}
@@ -453,6 +472,7 @@ void bpfam_fs_close(struct bpfam_fs *fs)
 	fs->orphans = NULL;
 	fs->tails = NULL;
 	fs->ntails = 0;
+	bpfam_slab_destroy(&fs->slab);
 	bpfam_alloc_destroy(&fs->alloc);
 	bpfam_device_close(&fs->dev);
 }
@@ -589,13 +609,13 @@ static int play_mknod(struct bpfam_fs *fs, const struct bpfam_record *r,
 	if (!dir)
 		return -EBADMSG;
 	in = new_inode(fs, r->mknod.ino);
-	de = new_dentry(r->mknod.name, r->seq);
+	de = new_dentry(fs, r->mknod.name, r->seq);
 	if (in && r->mknod.target_len)
 		in->target = strdup(r->mknod.target);
 	if (!in || !de || (r->mknod.target_len && !in->target)) {
-		free(de);
+		free_dentry(fs, de);
 		if (in)
-			free_inode(in);
+			free_inode(fs, in);
 		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
 	}
 	in->gen = r->seq;
@@ -740,7 +760,7 @@ static int play_fmap(struct bpfam_fs *fs, const struct bpfam_record *r,
 	if (rc)
 		return rc;
 	if (m->nr) {
-		new = malloc(BPFAM_FMAP_BYTES(m->nr));
+		new = bpfam_slab_alloc(&fs->slab, BPFAM_FMAP_BYTES(m->nr));
 		if (!new)
 			goto nomem;
 		memcpy(new, m, BPFAM_FMAP_BYTES(m->nr));
@@ -758,7 +778,7 @@ static int play_fmap(struct bpfam_fs *fs, const struct bpfam_record *r,
 	if (rc) {
 		if (old)
 			bpfam_alloc_reserve_fmap(&fs->alloc, old, NULL);
-		free(new);
+		free_fmap(fs, new);
 		free(t.ext);
 		return BAD(r, "inode %llu ('%s') extent %u overlaps space already allocated to another file",
 			   (unsigned long long)in->ino, in->name, bad);
@@ -780,11 +800,11 @@ static int play_fmap(struct bpfam_fs *fs, const struct bpfam_record *r,
 	 * of a file still open after its unlink). */
 	if (in->del_seq)
 		fs->pending_bytes += bpfam_alloc_fmap_bytes(new) - old_bytes;
-	free(old);
+	free_fmap(fs, old);
 	in->fmap = new;
 	return 0;
 nomem:
-	free(new);
+	free_fmap(fs, new);
 	free(t.ext);
 	return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
 }
@@ -933,9 +953,9 @@ static int play_link(struct bpfam_fs *fs, const struct bpfam_record *r,
 	dir = free_name(fs, r, r->link.parent, r->link.name, err);
 	if (!dir)
 		return -EBADMSG;
-	de = new_dentry(r->link.name, r->seq);
+	de = new_dentry(fs, r->link.name, r->seq);
 	if (!de || reserve_name(fs) || reserve_child(dir)) {
-		free(de);
+		free_dentry(fs, de);
 		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
 	}
 	name_add(fs, dir, de, in);
@@ -1062,10 +1082,10 @@ static int play_rename(struct bpfam_fs *fs, const struct bpfam_record *r,
 	if (r->rename.flags & BPFAM_RENAME_EXCHANGE) {
 		swap_names(fs, src, dst);
 	} else {
-		de = new_dentry(r->rename.dst_name, r->seq);
+		de = new_dentry(fs, r->rename.dst_name, r->seq);
 		if (!de || reserve_name(fs) || reserve_child(ddir) ||
 		    (dst && last_name(dst) && reserve_orphan(fs))) {
-			free(de);
+			free_dentry(fs, de);
 			return bpfam_err(err, ENOMEM, "%s: out of memory",
 					 fs->dev.path);
 		}
@@ -1131,7 +1151,7 @@ static int play_reclaim(struct bpfam_fs *fs, const struct bpfam_record *r,
 		fs->pending_bytes -= bytes;
 		fs->reclaimed_bytes += bytes;
 		fs->ninodes--;
-		free_inode(in);
+		free_inode(fs, in);
 	}
 	/* No arithmetic on orphans before the first delete allocates it. */
 	if (n)

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "record.h"
 #include "sb.h"
+#include "slab.h"
 
 /*
  * A name: @inode is called @name in directory @parent.  A file may have
@@ -98,6 +99,7 @@ struct bpfam_fs {
 	struct bpfam_inode **chunks;
 	uint64_t nchunks;
 	struct bpfam_dentry **by_name; /* hashed by (parent, name) */
+	struct bpfam_slab slab; /* dentries and fmaps: a million of each */
 	uint64_t buckets;
 	uint64_t ninodes;  /* in the table, unlinked ones included */
 	uint64_t ndentries; /* names */
