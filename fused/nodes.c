@@ -53,7 +53,7 @@ void bpfamd_publish(struct bpfamd *d, const struct bpfam_inode *in)
 		bpfamd_log(LOG_WARNING,
 			   "cannot publish the fmap of inode %llu ('%s'): %s; "
 			   "the fast path will hand it to the daemon",
-			   (unsigned long long)in->ino, in->name,
+			   (unsigned long long)in->ino, bpfam_inode_name(in),
 			   strerror(-rc));
 	d->map_full = true;
 }
@@ -182,7 +182,7 @@ static int refuse_change(struct bpfamd *d, const struct bpfam_inode *in,
 
 	if (!rc)
 		return 0;
-	return bpfam_err(err, -rc, "'%s': %s", in->name,
+	return bpfam_err(err, -rc, "'%s': %s", bpfam_inode_name(in),
 			 d->fenced ? "the device was fenced" :
 				     "sizes are read-only on a client host");
 }
@@ -209,7 +209,7 @@ int bpfamd_resize(struct bpfamd *d, uint64_t ino, uint64_t size,
 	if (d->size_once && old && size != old)
 		return bpfam_err(err, EPERM,
 				 "'%s': size is already set (%llu bytes) and this mount keeps sizes (-o size_once)",
-				 in->name, (unsigned long long)old);
+				 bpfam_inode_name(in), (unsigned long long)old);
 	rc = with_reclaim(d, do_resize, &a);
 	if (rc)
 		return rc;
@@ -288,7 +288,7 @@ static void played(struct bpfamd *d, const struct bpfam_record *r)
 	case BPFAM_REC_DELETE:
 		in = bpfam_fs_inode(&d->fs, r->del.ino);
 		if (in)
-			name_went(d, r->del.parent, in->name, in);
+			name_went(d, r->del.parent, bpfam_inode_name(in), in);
 		break;
 	case BPFAM_REC_UNLINK:
 		in = bpfam_fs_inode(&d->fs, r->link.ino);

@@ -218,12 +218,11 @@ static void alias_add(struct bpfam_inode *in, struct bpfam_dentry *de)
 	de->inode = in;
 	de->alias_next = in->names;
 	in->names = de;
-	in->name = de->name;
 	in->parent = de->parent;
 }
 
-/* @de is no longer one of @in's names; the name and parent of the last
- * stay (an unlinked inode keeps them). */
+/* @de is no longer one of @in's names; the parent of the last stays (an
+ * unlinked inode keeps it, and its last name as `gone`). */
 static void alias_del(struct bpfam_inode *in, struct bpfam_dentry *de)
 {
 	struct bpfam_dentry **pp;
@@ -235,10 +234,8 @@ static void alias_del(struct bpfam_inode *in, struct bpfam_dentry *de)
 		}
 	}
 	de->alias_next = NULL;
-	if (in->names) {
-		in->name = in->names->name;
+	if (in->names)
 		in->parent = in->names->parent;
-	}
 }
 
 /*
@@ -307,7 +304,6 @@ static struct bpfam_inode *new_inode(struct bpfam_fs *fs, uint64_t ino)
 	if (!in)
 		return NULL;
 	in->ino = ino;
-	in->name = (char *)"";
 	return in;
 }
 
@@ -755,7 +751,7 @@ static int play_fmap(struct bpfam_fs *fs, const struct bpfam_record *r,
 	old = in->fmap;
 	if (old && !(fs->sb.incompat & BPFAM_INCOMPAT_POSIX))
 		return BAD(r, "inode %llu ('%s') already has its size",
-			   (unsigned long long)in->ino, in->name);
+			   (unsigned long long)in->ino, bpfam_inode_name(in));
 	rc = check_extents_in_device(fs, r, err);
 	if (rc)
 		return rc;
@@ -781,7 +777,8 @@ static int play_fmap(struct bpfam_fs *fs, const struct bpfam_record *r,
 		free_fmap(fs, new);
 		free(t.ext);
 		return BAD(r, "inode %llu ('%s') extent %u overlaps space already allocated to another file",
-			   (unsigned long long)in->ino, in->name, bad);
+			   (unsigned long long)in->ino, bpfam_inode_name(in),
+			   bad);
 	}
 	if (t.nr && add_tail(fs, &t)) {
 		bpfam_alloc_release_fmap(&fs->alloc, m);
@@ -822,7 +819,7 @@ static int play_setattr(struct bpfam_fs *fs, const struct bpfam_record *r,
 	     r->setattr.size > bpfam_alloc_fmap_bytes(in->fmap)))
 		return BAD(r, "size %llu of inode %llu ('%s') is past its extents (%llu bytes)",
 			   (unsigned long long)r->setattr.size,
-			   (unsigned long long)in->ino, in->name,
+			   (unsigned long long)in->ino, bpfam_inode_name(in),
 			   (unsigned long long)bpfam_alloc_fmap_bytes(in->fmap));
 	if (r->setattr.valid & BPFAM_ATTR_MODE)
 		in->mode = (in->mode & S_IFMT) | r->setattr.mode;
@@ -896,15 +893,16 @@ static int play_delete(struct bpfam_fs *fs, const struct bpfam_record *r,
 			   (unsigned long long)r->del.ino);
 	if (in->parent != r->del.parent)
 		return BAD(r, "inode %llu ('%s') is in directory %llu, not %llu",
-			   (unsigned long long)in->ino, in->name,
+			   (unsigned long long)in->ino, bpfam_inode_name(in),
 			   (unsigned long long)in->parent,
 			   (unsigned long long)r->del.parent);
 	if (in->names->alias_next)
 		return BAD(r, "inode %llu ('%s') has %u names: a delete is for a file's only one",
-			   (unsigned long long)in->ino, in->name, in->nlink);
+			   (unsigned long long)in->ino, bpfam_inode_name(in),
+			   in->nlink);
 	if (S_ISDIR(in->mode) && in->nchildren)
 		return BAD(r, "directory %llu ('%s') is not empty",
-			   (unsigned long long)in->ino, in->name);
+			   (unsigned long long)in->ino, bpfam_inode_name(in));
 	if (reserve_orphan(fs))
 		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
 	unname(fs, in->names, r->seq);
@@ -925,7 +923,7 @@ static int play_unlink(struct bpfam_fs *fs, const struct bpfam_record *r,
 	in = de->inode;
 	if (S_ISDIR(in->mode) && in->nchildren)
 		return BAD(r, "directory %llu ('%s') is not empty",
-			   (unsigned long long)in->ino, in->name);
+			   (unsigned long long)in->ino, bpfam_inode_name(in));
 	if (last_name(de) && reserve_orphan(fs))
 		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
 	dir = bpfam_fs_inode(fs, r->link.parent);
@@ -946,10 +944,11 @@ static int play_link(struct bpfam_fs *fs, const struct bpfam_record *r,
 			   (unsigned long long)r->link.ino);
 	if (S_ISDIR(in->mode))
 		return BAD(r, "inode %llu ('%s') is a directory",
-			   (unsigned long long)in->ino, in->name);
+			   (unsigned long long)in->ino, bpfam_inode_name(in));
 	if (in->nlink >= BPFAM_LINK_MAX)
 		return BAD(r, "inode %llu ('%s') has %u names, the most a file may have",
-			   (unsigned long long)in->ino, in->name, in->nlink);
+			   (unsigned long long)in->ino, bpfam_inode_name(in),
+			   in->nlink);
 	dir = free_name(fs, r, r->link.parent, r->link.name, err);
 	if (!dir)
 		return -EBADMSG;
@@ -1043,21 +1042,24 @@ static int check_rename(struct bpfam_fs *fs, const struct bpfam_record *r,
 		return BAD(r, "'%s' over itself", r->rename.src_name);
 	if (S_ISDIR(in->mode) && within(fs, in, r->rename.dst_parent))
 		return BAD(r, "moves directory %llu ('%s') into itself",
-			   (unsigned long long)in->ino, in->name);
+			   (unsigned long long)in->ino, bpfam_inode_name(in));
 	if (exchange && S_ISDIR(victim->mode) &&
 	    within(fs, victim, r->rename.src_parent))
 		return BAD(r, "moves directory %llu ('%s') into itself",
-			   (unsigned long long)victim->ino, victim->name);
+			   (unsigned long long)victim->ino,
+			   bpfam_inode_name(victim));
 	if (exchange || !victim)
 		return 0;
 	if (S_ISDIR(in->mode) != S_ISDIR(victim->mode))
 		return BAD(r, "replaces %s %llu ('%s') with a %s",
 			   type_word(victim->mode),
-			   (unsigned long long)victim->ino, victim->name,
+			   (unsigned long long)victim->ino,
+			   bpfam_inode_name(victim),
 			   type_word(in->mode));
 	if (S_ISDIR(victim->mode) && victim->nchildren)
 		return BAD(r, "directory %llu ('%s') it replaces is not empty",
-			   (unsigned long long)victim->ino, victim->name);
+			   (unsigned long long)victim->ino,
+			   bpfam_inode_name(victim));
 	return 0;
 }
 
@@ -1121,7 +1123,8 @@ static int play_reclaim(struct bpfam_fs *fs, const struct bpfam_record *r,
 			return bpfam_err(err, ESTALE,
 					 "%s: log record %llu reclaims the space of '%s' (inode %llu), which this host still holds: this host was evicted",
 					 fs->dev.path, (unsigned long long)r->seq,
-					 in->name, (unsigned long long)in->ino);
+					 bpfam_inode_name(in),
+					 (unsigned long long)in->ino);
 	}
 	for (t = 0; t < fs->ntails && fs->tails[t].seq < upto; t++)
 		if (fs->tails[t].held)
@@ -1291,7 +1294,7 @@ static int check_dir_name(struct bpfam_fs *fs, uint64_t parent,
 				 (unsigned long long)parent);
 	if (!S_ISDIR(dir->mode))
 		return bpfam_err(err, ENOTDIR, "'%s': not a directory",
-				 dir->name);
+				 bpfam_inode_name(dir));
 	if (len > BPFAM_NAME_MAX)
 		return bpfam_err(err, ENAMETOOLONG,
 				 "'%.32s...': name longer than %u bytes", name,
@@ -1445,7 +1448,7 @@ static int zero_past(struct bpfam_fs *fs, struct bpfam_inode *in,
 	if (in->zero_end > from)
 		from = in->zero_end;
 	if (from < end)
-		rc = zero(fs, in->name, in->fmap, from, end, err);
+		rc = zero(fs, bpfam_inode_name(in), in->fmap, from, end, err);
 	if (!rc && end > in->zero_end)
 		in->zero_end = end;
 	return rc;
@@ -1465,11 +1468,13 @@ static int allocate(struct bpfam_fs *fs, const struct bpfam_inode *in,
 	if (rc == -EINVAL)
 		return bpfam_err(err, EINVAL,
 				 "'%s': cannot interleave over %u strips of %llu-byte chunks (1..%u strips, chunk a multiple of 2 MiB up to 1 GiB)",
-				 in->name, strips, (unsigned long long)chunk,
+				 bpfam_inode_name(in), strips,
+				 (unsigned long long)chunk,
 				 BPFAM_MAX_STRIPS);
 	if (rc)
 		return bpfam_err(err, ENOSPC,
-				 "'%s': no room for %s (%s free%s)", in->name,
+				 "'%s': no room for %s (%s free%s)",
+				 bpfam_inode_name(in),
 				 bpfam_fmt_size(size, a),
 				 bpfam_fmt_size(bpfam_fs_bytes_free(fs), b),
 				 strips ? " in contiguous strips" :
@@ -1491,14 +1496,15 @@ int bpfam_fs_set_size(struct bpfam_fs *fs, uint64_t ino, uint64_t size,
 				 (unsigned long long)ino);
 	if (!S_ISREG(in->mode))
 		return bpfam_err(err, EISDIR, "'%s': not a regular file",
-				 in->name);
+				 bpfam_inode_name(in));
 	if (in->fmap)
 		return bpfam_err(err, EPERM,
 				 "'%s': already sized (%llu bytes): a layout shapes only the first sizing",
-				 in->name, (unsigned long long)in->fmap->size);
+				 bpfam_inode_name(in),
+				 (unsigned long long)in->fmap->size);
 	if (!size)
 		return bpfam_err(err, EINVAL, "'%s': size must be above zero",
-				 in->name);
+				 bpfam_inode_name(in));
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
@@ -1506,7 +1512,7 @@ int bpfam_fs_set_size(struct bpfam_fs *fs, uint64_t ino, uint64_t size,
 	r->fmap.ino = ino;
 	rc = allocate(fs, in, size, strips, chunk, &r->fmap.map, err);
 	if (!rc)
-		rc = zero(fs, in->name, &r->fmap.map, 0,
+		rc = zero(fs, bpfam_inode_name(in), &r->fmap.map, 0,
 			  align_up(size, ZERO_GRAIN) <
 					  bpfam_alloc_fmap_bytes(&r->fmap.map) ?
 				  align_up(size, ZERO_GRAIN) :
@@ -1561,7 +1567,8 @@ static int regular(struct bpfam_fs *fs, uint64_t ino, struct bpfam_inode **out,
 				 (unsigned long long)ino);
 	if (!S_ISREG(in->mode))
 		return bpfam_err(err, S_ISDIR(in->mode) ? EISDIR : EINVAL,
-				 "'%s': not a regular file", in->name);
+				 "'%s': not a regular file",
+				 bpfam_inode_name(in));
 	*out = in;
 	return 0;
 }
@@ -1576,7 +1583,7 @@ static int keeps_size(const struct bpfam_inode *in, struct bpfam_err *err)
 {
 	return bpfam_err(err, EPERM,
 			 "'%s': an interleaved file keeps the size it was given (%llu bytes), or goes to 0",
-			 in->name, (unsigned long long)size_of(in));
+			 bpfam_inode_name(in), (unsigned long long)size_of(in));
 }
 
 /* Log @m (size and extents) as @in's fmap. */
@@ -1639,7 +1646,7 @@ static int grow(struct bpfam_fs *fs, struct bpfam_inode *in, uint64_t need,
 		free(m);
 		return bpfam_err(err, ENOSPC,
 				 "'%s': no room to grow to %s (%s free, or too fragmented)",
-				 in->name, bpfam_fmt_size(need, a),
+				 bpfam_inode_name(in), bpfam_fmt_size(need, a),
 				 bpfam_fmt_size(bpfam_fs_bytes_free(fs), b));
 	}
 	/* Playing the record reserves them: give them back until then. */
@@ -1720,7 +1727,7 @@ int bpfam_fs_resize(struct bpfam_fs *fs, uint64_t ino, uint64_t size,
 	if (size > bpfam_fs_max_size(fs))
 		return bpfam_err(err, EFBIG,
 				 "'%s': %llu bytes is more than the filesystem holds (%s)",
-				 in->name, (unsigned long long)size,
+				 bpfam_inode_name(in), (unsigned long long)size,
 				 bpfam_fmt_size(bpfam_fs_max_size(fs), a));
 	if (in->fmap && in->fmap->kind != BPFAM_FMAP_SIMPLE && size &&
 	    size != old)
@@ -1759,7 +1766,7 @@ int bpfam_fs_write_begin(struct bpfam_fs *fs, uint64_t ino, uint64_t off,
 	if (end > bpfam_fs_max_size(fs))
 		return bpfam_err(err, EFBIG,
 				 "'%s': a write to offset %llu is past the largest file",
-				 in->name, (unsigned long long)end);
+				 bpfam_inode_name(in), (unsigned long long)end);
 	size = size_of(in);
 	if (in->fmap && in->fmap->kind != BPFAM_FMAP_SIMPLE && end > size)
 		return keeps_size(in, err);
@@ -1769,7 +1776,7 @@ int bpfam_fs_write_begin(struct bpfam_fs *fs, uint64_t ino, uint64_t off,
 	/* The gap before the data, and the rest of its last page after. */
 	from = in->zero_end > size ? in->zero_end : size;
 	if (!rc && from < off)
-		rc = zero(fs, in->name, in->fmap, from, off, err);
+		rc = zero(fs, bpfam_inode_name(in), in->fmap, from, off, err);
 	if (!rc)
 		rc = zero_past(fs, in, end, end, err);
 	return rc;
@@ -1842,7 +1849,8 @@ int bpfam_fs_reserve(struct bpfam_fs *fs, uint64_t ino, uint64_t keep,
 		return rc;
 	if (keep > bpfam_fs_max_size(fs))
 		return bpfam_err(err, EFBIG, "'%s': %llu bytes is past the largest file",
-				 in->name, (unsigned long long)keep);
+				 bpfam_inode_name(in),
+				 (unsigned long long)keep);
 	return grow(fs, in, keep, 0, err);
 }
 
@@ -1874,7 +1882,8 @@ int bpfam_fs_delete(struct bpfam_fs *fs, uint64_t parent, const char *name,
 		return bpfam_err(err, ENOENT, "directory inode %llu: no such inode",
 				 (unsigned long long)parent);
 	if (!S_ISDIR(d->mode))
-		return bpfam_err(err, ENOTDIR, "'%s': not a directory", d->name);
+		return bpfam_err(err, ENOTDIR, "'%s': not a directory",
+				 bpfam_inode_name(d));
 	if (len > BPFAM_NAME_MAX)
 		return bpfam_err(err, ENAMETOOLONG,
 				 "'%.32s...': name longer than %u bytes", name,
@@ -1928,12 +1937,12 @@ int bpfam_fs_link(struct bpfam_fs *fs, uint64_t ino, uint64_t parent,
 	if (S_ISDIR(in->mode))
 		return bpfam_err(err, EPERM,
 				 "'%s': a directory has one name only",
-				 in->name);
+				 bpfam_inode_name(in));
 	if (bpfam_fs_dentry(fs, parent, name))
 		return bpfam_err(err, EEXIST, "'%s': already exists", name);
 	if (in->nlink >= BPFAM_LINK_MAX)
 		return bpfam_err(err, EMLINK, "'%s': %u names already",
-				 in->name, in->nlink);
+				 bpfam_inode_name(in), in->nlink);
 	memset(&r, 0, sizeof(r));
 	r.type = BPFAM_REC_LINK;
 	r.link.ino = ino;

@@ -50,9 +50,6 @@ struct bpfam_inode {
 	uint64_t mtime_ns;
 	uint64_t ctime_ns;
 	uint64_t atime_ns;
-	/* One of its names, for messages ("" for the root); an unlinked
-	 * inode keeps its last.  Points into a dentry: do not free. */
-	char *name;
 	struct bpfam_dentry *names; /* its names, newest first */
 	struct bpfam_dentry *gone;  /* unlinked: its last name, kept */
 	char *target;      /* symlinks */
@@ -72,6 +69,17 @@ struct bpfam_inode {
 	 * deleted file left there. */
 	uint64_t zero_end;
 };
+
+/*
+ * One of @in's names, for messages ("" for the root); an unlinked inode
+ * keeps its last.
+ */
+static inline const char *bpfam_inode_name(const struct bpfam_inode *in)
+{
+	if (in->names)
+		return in->names->name;
+	return in->gone ? in->gone->name : "";
+}
 
 /*
  * Extents a resize took from a file: they wait for the reclaim gate as a

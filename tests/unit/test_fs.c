@@ -592,7 +592,8 @@ static void snapshot(const struct bpfam_fs *fs, struct snapshot *s)
 		s->in[i].mtime = in->mtime_ns;
 		s->in[i].ctime = in->ctime_ns;
 		s->in[i].nlink = in->nlink;
-		snprintf(s->in[i].name, sizeof(s->in[i].name), "%s", in->name);
+		snprintf(s->in[i].name, sizeof(s->in[i].name), "%s",
+			 bpfam_inode_name(in));
 	}
 }
 
@@ -882,7 +883,7 @@ static void inode_table_spans_chunks(void **state)
 		snprintf(name, sizeof(name), "n%d", i);
 		in = bpfam_fs_inode(&d->fs, last - 2499 + i);
 		assert_non_null(in);
-		assert_string_equal(in->name, name);
+		assert_string_equal(bpfam_inode_name(in), name);
 	}
 	assert_null(bpfam_fs_inode(&d->fs, 0));
 	assert_null(bpfam_fs_inode(&d->fs, last + 1));
@@ -892,14 +893,17 @@ static void inode_table_spans_chunks(void **state)
 	del(d, d->dir, "n1500", false);
 	assert_int_equal(bpfam_fs_reclaim(&d->fs, UINT64_MAX, &d->err), 1);
 	assert_null(bpfam_fs_inode(&d->fs, ino));
-	assert_string_equal(bpfam_fs_inode(&d->fs, ino + 1)->name, "n1501");
+	assert_string_equal(bpfam_inode_name(bpfam_fs_inode(&d->fs, ino + 1)),
+			    "n1501");
 	assert_int_equal(make(d, ROOT, "after", S_IFREG | 0644), last + 1);
 	bpfam_fs_close(&d->fs);
 
 	testdev_mount(&d->fs, d->path, BPFAM_OPEN_RDONLY);
 	assert_null(bpfam_fs_inode(&d->fs, ino));
-	assert_string_equal(bpfam_fs_inode(&d->fs, ino - 1)->name, "n1499");
-	assert_string_equal(bpfam_fs_inode(&d->fs, last + 1)->name, "after");
+	assert_string_equal(bpfam_inode_name(bpfam_fs_inode(&d->fs, ino - 1)),
+			    "n1499");
+	assert_string_equal(bpfam_inode_name(bpfam_fs_inode(&d->fs, last + 1)),
+			    "after");
 	/* Numbers 1 to last + 1 ("after"), less the one reclaimed. */
 	assert_int_equal(d->fs.ninodes, last);
 }
@@ -1065,12 +1069,12 @@ static void hard_links(void **state)
 	assert_int_equal(in->nlink, 1);
 	assert_int_equal(in->del_seq, 0);
 	assert_int_equal(d->fs.norphans, 0);
-	assert_string_equal(in->name, "twin");
+	assert_string_equal(bpfam_inode_name(in), "twin");
 	assert_null(bpfam_fs_lookup(&d->fs, ROOT, "file"));
 	seq = del(d, ROOT, "twin", false);
 	assert_int_equal(in->del_seq, seq);
 	assert_int_equal(in->nlink, 0);
-	assert_string_equal(in->name, "twin");
+	assert_string_equal(bpfam_inode_name(in), "twin");
 	assert_int_equal(d->fs.norphans, 1);
 	assert_int_equal(d->fs.nfiles, 0);
 	assert_int_equal(d->fs.pending_bytes, 6 * MIB);
@@ -1152,7 +1156,7 @@ static void rename_moves_name(void **state)
 	assert_int_equal(root->children[2]->seq, seq);
 	assert_int_equal(bpfam_dir_seek(root, seq), 2);
 	assert_int_equal(bpfam_dir_seek(root, seq + 1), 3);
-	assert_string_equal(in->name, "renamed");
+	assert_string_equal(bpfam_inode_name(in), "renamed");
 	assert_int_equal(in->nlink, 1);
 	assert_int_equal(in->ctime_ns, dir_time(d, ROOT));
 
@@ -1295,8 +1299,8 @@ static void rename_exchange(void **state)
 	assert_ptr_equal(bpfam_fs_lookup(&d->fs, d->dir, "sub"), file);
 	assert_int_equal(s->parent, ROOT);
 	assert_int_equal(file->parent, d->dir);
-	assert_string_equal(s->name, "file");
-	assert_string_equal(file->name, "sub");
+	assert_string_equal(bpfam_inode_name(s), "file");
+	assert_string_equal(bpfam_inode_name(file), "sub");
 	assert_int_equal(root->nlink, 4);
 	assert_int_equal(dir->nlink, 2);
 	assert_int_equal(s->ctime_ns, dir_time(d, ROOT));
