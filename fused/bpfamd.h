@@ -7,9 +7,10 @@
  * namespace, the node table, the BPF map entries and log appends.  What a
  * reader of fmaps could see change (a record played, a size a write
  * raised) changes under `ns` exclusive too (struct bpfam_fs.exclude), so a
- * read copies the fmap, getattr reads an inode and the primary finds a
- * name missing under `ns` shared, without `lock`: none of them waits
- * behind a log append, which holds `lock` only.  A resize replaces an
+ * read copies the fmap, getattr reads an inode, and the primary finds a
+ * name missing or lists a directory (without attributes) under `ns`
+ * shared, without `lock`: none of them waits behind a log append, which
+ * holds `lock` only.  A resize replaces an
  * inode's fmap, so the data path copies the fmap (a read under `ns`, a
  * write under `lock`) and the data under neither (a write that extends a
  * file: under `lock`).  An inode is

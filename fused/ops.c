@@ -612,6 +612,23 @@ static bool add_entry(struct bpfamd *d, struct listing *l, const char *name,
 	return true;
 }
 
+/* d->ns shared, or d->lock: see list_dir(). */
+static void listing_lock(struct bpfamd *d, bool shared)
+{
+	if (shared)
+		pthread_rwlock_rdlock(&d->ns);
+	else
+		pthread_mutex_lock(&d->lock);
+}
+
+static void listing_unlock(struct bpfamd *d, bool shared)
+{
+	if (shared)
+		pthread_rwlock_unlock(&d->ns);
+	else
+		pthread_mutex_unlock(&d->lock);
+}
+
 /*
  * Offsets: "." is 0, ".." 1, and a name's is the sequence number of the
  * record that gave it + 2 (at least 3): names are kept in that order, so
@@ -623,6 +640,10 @@ static void list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct bpfamd *d = bpfamd_of(req);
 	struct listing l = {.req = req, .plus = plus, .size = size};
+	/* Names alone, on the primary, only read what changes under d->ns
+	 * (bpfamd.h): such a listing never waits behind a log append.  Plus
+	 * entries take node references, and a client plays records first. */
+	bool shared = !plus && bpfamd_primary(d);
 	struct bpfam_inode *dir, *in;
 	const struct bpfam_dentry *de;
 	size_t i;
@@ -632,13 +653,13 @@ static void list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	pthread_mutex_lock(&d->lock);
+	listing_lock(d, shared);
 	/* A listing shows what the primary has made, not a second ago's. */
 	if (!off && !bpfamd_primary(d))
 		bpfamd_refresh(d);
 	dir = bpfam_fs_inode(&d->fs, ino);
 	if (!dir || !S_ISDIR(dir->mode)) {
-		pthread_mutex_unlock(&d->lock);
+		listing_unlock(d, shared);
 		free(l.buf);
 		fuse_reply_err(req, dir ? ENOTDIR : ENOENT);
 		return;
@@ -656,7 +677,7 @@ static void list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			break;
 	}
 full:
-	pthread_mutex_unlock(&d->lock);
+	listing_unlock(d, shared);
 	/* Not delivered: the kernel takes none of those references. */
 	if (fuse_reply_buf(req, l.buf, l.used) && l.nheld) {
 		pthread_mutex_lock(&d->lock);
