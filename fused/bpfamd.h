@@ -4,16 +4,23 @@
  * the design; this header is the state its files share.
  *
  * Locking: struct bpfam_fs is not thread-safe, so `lock` covers the
- * namespace, the node table and the BPF map entries.  A resize replaces an
- * inode's fmap, so the data path copies the fmap under the lock and the
- * data without it (a write that extends a file: under it).  An inode is
+ * namespace, the node table, the BPF map entries and log appends.  What a
+ * reader of fmaps could see change (a record played, a size a write
+ * raised) changes under `ns` exclusive too (struct bpfam_fs.exclude), so a
+ * read copies the fmap, getattr reads an inode, and the primary finds a
+ * name missing or lists a directory (without attributes) under `ns`
+ * shared, without `lock`: none of them waits behind a log append, which
+ * holds `lock` only.  A resize replaces an
+ * inode's fmap, so the data path copies the fmap (a read under `ns`, a
+ * write under `lock`) and the data under neither (a write that extends a
+ * file: under `lock`).  An inode is
  * freed only when a reclaim record passes it, and extents a resize dropped
  * only when one passes that resize, which this host's horizon forbids
  * while the kernel holds a reference to the node (a request in flight
  * holds one) and, for dropped extents, until the keeper has told the
  * kernel and taken `io` exclusive.  The data path holds `io` shared while
  * it touches the device; fencing takes it exclusive too, so once a fence
- * is acknowledged no copy is in flight.  Order: io before lock.
+ * is acknowledged no copy is in flight.  Order: io, lock, ns.
  */
 #ifndef BPFAMD_H
 #define BPFAMD_H
@@ -94,8 +101,10 @@ struct bpfamd {
 	bool allow_mmap_offered;
 	bool fmap_offered; /* the kernel offered FUSE_FMAP (kpatch/) */
 	bool fmap_agreed;  /* and we asked for it */
+	uint64_t play_ms;  /* what the log play at mount took, to say it */
 
 	pthread_rwlock_t io; /* see above */
+	pthread_rwlock_t ns; /* ditto */
 	pthread_mutex_t lock; /* everything below up to the counters */
 	pthread_cond_t stop;  /* wakes the keeper thread to quit */
 	bool stopping;

@@ -14,13 +14,31 @@
 /* bpfamd_memerr_guard() leaves it so when no fault happened. */
 #define NO_FAULT UINT64_MAX
 
-/* A copy of the file's fmap (NULL while it has none), d->lock held. */
+/* The daemon whose struct bpfam_fs @fs is. */
+static struct bpfamd *daemon_of(struct bpfam_fs *fs)
+{
+	return (struct bpfamd *)((char *)fs - offsetof(struct bpfamd, fs));
+}
+
+void bpfamd_exclude_readers(struct bpfam_fs *fs, bool on)
+{
+	struct bpfamd *d = daemon_of(fs);
+
+	if (on)
+		pthread_rwlock_wrlock(&d->ns);
+	else
+		pthread_rwlock_unlock(&d->ns);
+}
+
+/* A copy of the file's fmap (NULL while it has none), d->lock or d->ns
+ * held. */
 static int copy_fmap(struct bpfamd *d, fuse_ino_t ino, struct bpfam_fmap **fm)
 {
 	const struct bpfam_inode *in = bpfam_fs_inode(&d->fs, ino);
 
 	*fm = NULL;
-	if (d->fenced)
+	/* Set under d->lock, which a read does not hold: see bpfamd_fence(). */
+	if (__atomic_load_n(&d->fenced, __ATOMIC_ACQUIRE))
 		return -EIO;
 	if (!in)
 		return -ENOENT;
@@ -37,7 +55,8 @@ static int copy_fmap(struct bpfamd *d, fuse_ino_t ino, struct bpfam_fmap **fm)
 
 /*
  * copy_fmap() for the caller to free: a resize replaces the inode's own
- * while the copy runs unlocked.  See bpfamd.h.  On success the caller
+ * while the copy runs unlocked.  Under d->ns, not d->lock: a read never
+ * waits behind a log append.  See bpfamd.h.  On success the caller
  * holds d->io shared and drops it (put_io) once it has stopped touching
  * the device.
  */
@@ -46,9 +65,9 @@ static int file_fmap(struct bpfamd *d, fuse_ino_t ino, struct bpfam_fmap **fm)
 	int rc;
 
 	pthread_rwlock_rdlock(&d->io);
-	pthread_mutex_lock(&d->lock);
+	pthread_rwlock_rdlock(&d->ns);
 	rc = copy_fmap(d, ino, fm);
-	pthread_mutex_unlock(&d->lock);
+	pthread_rwlock_unlock(&d->ns);
 	if (rc)
 		pthread_rwlock_unlock(&d->io);
 	return rc;
@@ -364,8 +383,7 @@ static int zeros_run(void *arg)
 
 int bpfamd_store_zeros(struct bpfam_fs *fs, void *p, uint64_t len)
 {
-	struct bpfamd *d =
-		(struct bpfamd *)((char *)fs - offsetof(struct bpfamd, fs));
+	struct bpfamd *d = daemon_of(fs);
 	struct zeros z = {.dev = &fs->dev, .p = p, .len = len};
 	uint64_t dev_off = NO_FAULT;
 	int rc = bpfamd_memerr_guard(zeros_run, &z, &dev_off);

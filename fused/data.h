@@ -15,6 +15,9 @@ void bpfamd_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 /* struct bpfam_fs.store_zeros of a daemon: a memory error is -EIO. */
 int bpfamd_store_zeros(struct bpfam_fs *fs, void *p, uint64_t len);
 
+/* struct bpfam_fs.exclude of a daemon: d->ns exclusive (bpfamd.h). */
+void bpfamd_exclude_readers(struct bpfam_fs *fs, bool on);
+
 /* Log what writes changed in memory (size, mtime): close and fsync. */
 void bpfamd_sync(fuse_req_t req, fuse_ino_t ino);
 void bpfamd_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,

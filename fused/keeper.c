@@ -15,7 +15,8 @@ void bpfamd_fence(struct bpfamd *d, const char *why)
 {
 	if (d->fenced)
 		return;
-	d->fenced = true;
+	/* A read checks it holding d->ns and d->io, not d->lock. */
+	__atomic_store_n(&d->fenced, true, __ATOMIC_RELEASE);
 	snprintf(d->fence_msg, sizeof(d->fence_msg), "%s", why);
 	bpfamd_log(LOG_CRIT,
 		   "%s; no longer touching the device: every I/O on %s fails "

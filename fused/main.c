@@ -411,12 +411,15 @@ static int mount_fs(struct bpfamd *d)
 			     d->period_ms, d->mountpoint, &err);
 	if (!rc && bpfamd_pulse_start(d))
 		rc = bpfam_err(&err, EAGAIN, "cannot start the heartbeat thread");
+	d->play_ms = bpfam_now_ms();
 	if (!rc)
 		rc = d->recover ? mount_recover(d, &err) :
 				  bpfam_fs_load(&d->fs, &err);
+	d->play_ms = bpfam_now_ms() - d->play_ms;
 	/* From now on the kernel may reach what a resize drops. */
 	d->fs.hold_tails = true;
 	d->fs.store_zeros = bpfamd_store_zeros;
+	d->fs.exclude = bpfamd_exclude_readers;
 	if (rc == -EBADMSG)
 		fail("%s (-o recover mounts what precedes it, read-only)",
 		     err.msg);
@@ -488,10 +491,13 @@ static void announce(const struct bpfamd *d)
 		snprintf(mode, sizeof(mode), "fallback mode (%s)",
 			 d->mode_reason);
 	bpfamd_log(LOG_INFO,
-		   "serving %s (bpfam %s: %llu files, %llu directories) at %s "
-		   "as the %s, %s%s%s",
+		   "serving %s (bpfam %s: %llu files, %llu directories; "
+		   "%llu log records played in %llu ms) at %s as the %s, "
+		   "%s%s%s",
 		   d->device, uuid, (unsigned long long)d->fs.nfiles,
-		   (unsigned long long)d->fs.ndirs, d->mountpoint,
+		   (unsigned long long)d->fs.ndirs,
+		   (unsigned long long)d->fs.log.next_seq - 1,
+		   (unsigned long long)d->play_ms, d->mountpoint,
 		   bpfamd_role_name(d), mode,
 		   d->maps.skel ? "; fmaps pinned in " : "",
 		   d->maps.skel ? d->maps.dir : "");
@@ -647,6 +653,7 @@ int main(int argc, char **argv)
 	pthread_rwlockattr_setkind_np(&ra,
 				      PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&d.io, &ra);
+	pthread_rwlock_init(&d.ns, &ra);
 	pthread_rwlockattr_destroy(&ra);
 
 	/* The keeper's waits must not stall when the wall clock steps. */

@@ -7,28 +7,20 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "array.h"
 #include "keeper.h"
 #include "nodes.h"
 
 struct bpfamd_node *bpfamd_node(struct bpfamd *d, uint64_t ino)
 {
-	uint64_t cap = d->nodes_cap;
 	struct bpfamd_node *n;
 
-	if (ino < cap)
-		return &d->nodes[ino];
 	/* Inode numbers are dense (the log requires each mknod to take the
 	 * next), so an array; ino is still a FUSE request's word. */
-	if (ino >= SIZE_MAX / 2 / sizeof(*n))
-		return NULL;
-	while (cap <= ino)
-		cap = cap ? cap * 2 : 1024;
-	n = realloc(d->nodes, cap * sizeof(*n));
+	n = bpfam_array_reach(d->nodes, &d->nodes_cap, ino, sizeof(*n), 1024);
 	if (!n)
 		return NULL;
-	memset(n + d->nodes_cap, 0, (cap - d->nodes_cap) * sizeof(*n));
 	d->nodes = n;
-	d->nodes_cap = cap;
 	return &n[ino];
 }
 
@@ -61,7 +53,7 @@ void bpfamd_publish(struct bpfamd *d, const struct bpfam_inode *in)
 		bpfamd_log(LOG_WARNING,
 			   "cannot publish the fmap of inode %llu ('%s'): %s; "
 			   "the fast path will hand it to the daemon",
-			   (unsigned long long)in->ino, in->name,
+			   (unsigned long long)in->ino, bpfam_inode_name(in),
 			   strerror(-rc));
 	d->map_full = true;
 }
@@ -190,7 +182,7 @@ static int refuse_change(struct bpfamd *d, const struct bpfam_inode *in,
 
 	if (!rc)
 		return 0;
-	return bpfam_err(err, -rc, "'%s': %s", in->name,
+	return bpfam_err(err, -rc, "'%s': %s", bpfam_inode_name(in),
 			 d->fenced ? "the device was fenced" :
 				     "sizes are read-only on a client host");
 }
@@ -217,7 +209,7 @@ int bpfamd_resize(struct bpfamd *d, uint64_t ino, uint64_t size,
 	if (d->size_once && old && size != old)
 		return bpfam_err(err, EPERM,
 				 "'%s': size is already set (%llu bytes) and this mount keeps sizes (-o size_once)",
-				 in->name, (unsigned long long)old);
+				 bpfam_inode_name(in), (unsigned long long)old);
 	rc = with_reclaim(d, do_resize, &a);
 	if (rc)
 		return rc;
@@ -296,7 +288,7 @@ static void played(struct bpfamd *d, const struct bpfam_record *r)
 	case BPFAM_REC_DELETE:
 		in = bpfam_fs_inode(&d->fs, r->del.ino);
 		if (in)
-			name_went(d, r->del.parent, in->name, in);
+			name_went(d, r->del.parent, bpfam_inode_name(in), in);
 		break;
 	case BPFAM_REC_UNLINK:
 		in = bpfam_fs_inode(&d->fs, r->link.ino);

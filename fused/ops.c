@@ -55,19 +55,26 @@ static void fill_attr(const struct bpfam_inode *in, struct stat *st)
 	st->st_ctim = ns_timespec(in->ctime_ns ? in->ctime_ns : in->mtime_ns);
 }
 
-/* Reply with an entry for @in, taking the reference the kernel now holds. */
-static void reply_entry(fuse_req_t req, struct bpfamd *d,
-			struct bpfam_inode *in, struct fuse_file_info *fi)
+/* An entry for @in, as lookup and readdirplus reply with it. */
+static void fill_entry(const struct bpfam_inode *in, struct fuse_entry_param *e)
 {
-	struct fuse_entry_param e = {
+	*e = (struct fuse_entry_param){
 		.ino = in->ino,
 		.generation = bpfamd_kernel_gen(in->gen),
 		.attr_timeout = ATTR_TIMEOUT,
 		.entry_timeout = ATTR_TIMEOUT,
 	};
+	fill_attr(in, &e->attr);
+}
+
+/* Reply with an entry for @in, taking the reference the kernel now holds. */
+static void reply_entry(fuse_req_t req, struct bpfamd *d,
+			struct bpfam_inode *in, struct fuse_file_info *fi)
+{
+	struct fuse_entry_param e;
 	int rc;
 
-	fill_attr(in, &e.attr);
+	fill_entry(in, &e);
 	rc = bpfamd_node_ref(d, in);
 	pthread_mutex_unlock(&d->lock);
 	if (rc) {
@@ -139,6 +146,17 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENAMETOOLONG);
 		return;
 	}
+	/* A name the primary does not have (what every create looks up
+	 * first) is answered under d->ns, not behind a log append. */
+	if (bpfamd_primary(d)) {
+		pthread_rwlock_rdlock(&d->ns);
+		in = bpfam_fs_lookup(&d->fs, parent, name);
+		pthread_rwlock_unlock(&d->ns);
+		if (!in) {
+			fuse_reply_err(req, ENOENT);
+			return;
+		}
+	}
 	pthread_mutex_lock(&d->lock);
 	in = bpfam_fs_lookup(&d->fs, parent, name);
 	/* The primary may have made it since the last refresh. */
@@ -181,15 +199,20 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 {
 	struct bpfamd *d = bpfamd_of(req);
 	const struct bpfam_inode *in;
+	struct stat st;
 
 	(void)fi;
-	pthread_mutex_lock(&d->lock);
+	/* What it reads changes under d->ns (bpfamd.h): a stat never waits
+	 * behind a log append. */
+	pthread_rwlock_rdlock(&d->ns);
 	in = bpfam_fs_inode(&d->fs, ino);
-	if (!in) {
-		reply_errno(req, d, -ENOENT, NULL);
-		return;
-	}
-	reply_attr(req, d, in);
+	if (in)
+		fill_attr(in, &st);
+	pthread_rwlock_unlock(&d->ns);
+	if (!in)
+		fuse_reply_err(req, ENOENT);
+	else
+		fuse_reply_attr(req, &st, ATTR_TIMEOUT);
 }
 
 static uint64_t timespec_ns(const struct timespec *ts)
@@ -538,69 +561,148 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, 0);
 }
 
+/* A listing being built: the reply buffer, and with plus the nodes whose
+ * reference the kernel takes when it gets the reply. */
+struct listing {
+	fuse_req_t req;
+	bool plus;
+	char *buf;
+	size_t size, used;
+	uint64_t *held;
+	size_t nheld, held_cap;
+};
+
+/*
+ * Add @name (@in) to @l, next offset @next: false when it does not fit.
+ * A plus entry takes a reference, as a lookup does; "." and ".." take none
+ * (the kernel ignores them in a readdirplus reply).
+ */
+static bool add_entry(struct bpfamd *d, struct listing *l, const char *name,
+		      struct bpfam_inode *in, off_t next, bool dot)
+{
+	size_t room = l->size - l->used, len;
+	struct fuse_entry_param e;
+	uint64_t *v;
+
+	if (!l->plus) {
+		e.attr = (struct stat){.st_ino = in->ino, .st_mode = in->mode};
+		len = fuse_add_direntry(l->req, l->buf + l->used, room, name,
+					&e.attr, next);
+	} else {
+		fill_entry(in, &e);
+		len = fuse_add_direntry_plus(l->req, l->buf + l->used, room,
+					     name, &e, next);
+	}
+	if (len > room)
+		return false;
+	if (l->plus && !dot) {
+		if (l->nheld == l->held_cap) {
+			l->held_cap = l->held_cap ? l->held_cap * 2 : 64;
+			v = realloc(l->held, l->held_cap * sizeof(*v));
+			if (!v)
+				return false;
+			l->held = v;
+		}
+		/* Without the reference the entry is not sent. */
+		if (bpfamd_node_ref(d, in))
+			return false;
+		l->held[l->nheld++] = in->ino;
+	}
+	l->used += len;
+	return true;
+}
+
+/* d->ns shared, or d->lock: see list_dir(). */
+static void listing_lock(struct bpfamd *d, bool shared)
+{
+	if (shared)
+		pthread_rwlock_rdlock(&d->ns);
+	else
+		pthread_mutex_lock(&d->lock);
+}
+
+static void listing_unlock(struct bpfamd *d, bool shared)
+{
+	if (shared)
+		pthread_rwlock_unlock(&d->ns);
+	else
+		pthread_mutex_unlock(&d->lock);
+}
+
 /*
  * Offsets: "." is 0, ".." 1, and a name's is the sequence number of the
  * record that gave it + 2 (at least 3): names are kept in that order, so
  * an offset stays valid while entries come and go around it (a renamed
  * name is a new one, at the end).
  */
-static size_t add_entry(fuse_req_t req, char *buf, size_t size,
-			const char *name, const struct bpfam_inode *in,
-			off_t next)
-{
-	struct stat st = {.st_ino = in->ino, .st_mode = in->mode};
-
-	return fuse_add_direntry(req, buf, size, name, &st, next);
-}
-
-static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		       struct fuse_file_info *fi)
+static void list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		     bool plus)
 {
 	struct bpfamd *d = bpfamd_of(req);
-	const struct bpfam_inode *dir, *in;
+	struct listing l = {.req = req, .plus = plus, .size = size};
+	/* Names alone, on the primary, only read what changes under d->ns
+	 * (bpfamd.h): such a listing never waits behind a log append.  Plus
+	 * entries take node references, and a client plays records first. */
+	bool shared = !plus && bpfamd_primary(d);
+	struct bpfam_inode *dir, *in;
 	const struct bpfam_dentry *de;
-	size_t used = 0, len;
-	uint32_t i;
-	char *buf;
+	size_t i;
 
-	(void)fi;
-	buf = malloc(size);
-	if (!buf) {
+	l.buf = malloc(size);
+	if (!l.buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	pthread_mutex_lock(&d->lock);
+	listing_lock(d, shared);
 	/* A listing shows what the primary has made, not a second ago's. */
 	if (!off && !bpfamd_primary(d))
 		bpfamd_refresh(d);
 	dir = bpfam_fs_inode(&d->fs, ino);
 	if (!dir || !S_ISDIR(dir->mode)) {
-		pthread_mutex_unlock(&d->lock);
-		free(buf);
+		listing_unlock(d, shared);
+		free(l.buf);
 		fuse_reply_err(req, dir ? ENOTDIR : ENOENT);
 		return;
 	}
 	for (; off < 2; off++) {
 		in = off ? bpfam_fs_inode(&d->fs, dir->parent) : dir;
-		len = add_entry(req, buf + used, size - used,
-				off ? ".." : ".", in, off + 1);
-		if (len > size - used)
+		if (!add_entry(d, &l, off ? ".." : ".", in, off + 1, true))
 			goto full;
-		used += len;
 	}
 	for (i = bpfam_dir_seek(dir, (uint64_t)off - 1); i < dir->nchildren;
 	     i++) {
 		de = dir->children[i];
-		len = add_entry(req, buf + used, size - used, de->name,
-				de->inode, (off_t)(de->seq + 2));
-		if (len > size - used)
+		if (!add_entry(d, &l, de->name, de->inode,
+			       (off_t)(de->seq + 2), false))
 			break;
-		used += len;
 	}
 full:
-	pthread_mutex_unlock(&d->lock);
-	fuse_reply_buf(req, buf, used);
-	free(buf);
+	listing_unlock(d, shared);
+	/* Not delivered: the kernel takes none of those references. */
+	if (fuse_reply_buf(req, l.buf, l.used) && l.nheld) {
+		pthread_mutex_lock(&d->lock);
+		for (i = 0; i < l.nheld; i++)
+			bpfamd_node_forget(d, l.held[i], 1);
+		pthread_mutex_unlock(&d->lock);
+	}
+	free(l.held);
+	free(l.buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	(void)fi;
+	list_dir(req, ino, size, off, false);
+}
+
+/* ls -l of a large directory: names and attributes in one request, not a
+ * LOOKUP per name. */
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
+			   off_t off, struct fuse_file_info *fi)
+{
+	(void)fi;
+	list_dir(req, ino, size, off, true);
 }
 
 /* Log bytes of a mknod record with a 16-byte name. */
@@ -693,6 +795,7 @@ const struct fuse_lowlevel_ops bpfamd_ops = {
 	.release = op_release,
 	.fsync = bpfamd_fsync,
 	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
 	.statfs = op_statfs,
 	.setxattr = bpfamd_setxattr,
 	.getxattr = bpfamd_getxattr,

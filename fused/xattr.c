@@ -47,7 +47,8 @@ static void get_fmap(fuse_req_t req, fuse_ino_t ino, size_t size)
 	struct bpfam_fmap fm;
 	int err = 0;
 
-	pthread_mutex_lock(&d->lock);
+	/* A copy, as a read takes it (bpfamd.h). */
+	pthread_rwlock_rdlock(&d->ns);
 	in = bpfam_fs_inode(&d->fs, ino);
 	if (!in)
 		err = ENOENT;
@@ -55,7 +56,7 @@ static void get_fmap(fuse_req_t req, fuse_ino_t ino, size_t size)
 		err = ENODATA;
 	else
 		memcpy(&fm, in->fmap, BPFAM_FMAP_BYTES(in->fmap->nr));
-	pthread_mutex_unlock(&d->lock);
+	pthread_rwlock_unlock(&d->ns);
 	if (err) {
 		fuse_reply_err(req, err);
 		return;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "array.h"
 #include "bpfam/resolve.h"
 #include "clock.h"
 #include "fs.h"
@@ -15,10 +16,9 @@
 
 #define INITIAL_BUCKETS 1024
 
-static uint64_t hash_ino(uint64_t ino)
-{
-	return ino * 0x9e3779b97f4a7c15ULL;
-}
+/* Inodes per chunk of the inode table (fs.h). */
+#define INODE_CHUNK_SHIFT 10
+#define INODE_CHUNK	  (1ULL << INODE_CHUNK_SHIFT)
 
 /* FNV-1a over the parent and the name. */
 static uint64_t hash_name(uint64_t parent, const char *name)
@@ -30,14 +30,6 @@ static uint64_t hash_name(uint64_t parent, const char *name)
 		h *= 0x100000001b3ULL;
 	}
 	return h;
-}
-
-static void hash_insert_ino(struct bpfam_fs *fs, struct bpfam_inode *in)
-{
-	uint64_t b = hash_ino(in->ino) & (fs->buckets - 1);
-
-	in->ino_next = fs->by_ino[b];
-	fs->by_ino[b] = in;
 }
 
 static void hash_insert_name(struct bpfam_fs *fs, struct bpfam_dentry *de)
@@ -61,67 +53,68 @@ static void unhash_name(struct bpfam_fs *fs, struct bpfam_dentry *de)
 	}
 }
 
-static void unhash_ino(struct bpfam_fs *fs, struct bpfam_inode *in)
+struct bpfam_inode *bpfam_fs_inode(const struct bpfam_fs *fs, uint64_t ino)
 {
-	uint64_t b = hash_ino(in->ino) & (fs->buckets - 1);
-	struct bpfam_inode **pp;
+	uint64_t c = ino >> INODE_CHUNK_SHIFT;
+	struct bpfam_inode *in;
 
-	for (pp = &fs->by_ino[b]; *pp; pp = &(*pp)->ino_next) {
-		if (*pp == in) {
-			*pp = in->ino_next;
-			return;
-		}
-	}
+	if (c >= fs->nchunks || !fs->chunks[c])
+		return NULL;
+	in = &fs->chunks[c][ino & (INODE_CHUNK - 1)];
+	/* A free slot is all zeros, and no inode is number 0. */
+	return in->ino ? in : NULL;
 }
 
-static int grow_tables(struct bpfam_fs *fs)
+/*
+ * The slot of inode @ino, its chunk allocated (zeroed); NULL when out of
+ * memory.  The chunk directory doubles; chunks never move.
+ */
+static struct bpfam_inode *inode_slot(struct bpfam_fs *fs, uint64_t ino)
 {
-	struct bpfam_inode **old = fs->by_ino, *in, *next;
-	struct bpfam_dentry **old_names = fs->by_name;
-	uint64_t i, n = fs->buckets;
+	uint64_t c = ino >> INODE_CHUNK_SHIFT;
+	struct bpfam_inode **v;
+
+	v = bpfam_array_reach(fs->chunks, &fs->nchunks, c, sizeof(*v), 16);
+	if (!v)
+		return NULL;
+	fs->chunks = v;
+	if (!fs->chunks[c])
+		fs->chunks[c] = calloc(INODE_CHUNK, sizeof(**fs->chunks));
+	return fs->chunks[c] ? &fs->chunks[c][ino & (INODE_CHUNK - 1)] : NULL;
+}
+
+/*
+ * Double the name table, rehashing every name: each is a child of a
+ * linked directory.
+ */
+static int grow_names(struct bpfam_fs *fs)
+{
+	struct bpfam_dentry **old = fs->by_name;
+	uint64_t ino, n = fs->buckets;
+	struct bpfam_inode *in;
 	uint32_t c;
 
-	fs->by_ino = calloc(n * 2, sizeof(*fs->by_ino));
 	fs->by_name = calloc(n * 2, sizeof(*fs->by_name));
-	if (!fs->by_ino || !fs->by_name) {
-		free(fs->by_ino);
-		free(fs->by_name);
-		fs->by_ino = old;
-		fs->by_name = old_names;
+	if (!fs->by_name) {
+		fs->by_name = old;
 		return -ENOMEM;
 	}
 	fs->buckets = n * 2;
-	/* Every name is a child of a linked directory. */
-	for (i = 0; i < n; i++) {
-		for (in = old[i]; in; in = next) {
-			next = in->ino_next;
-			hash_insert_ino(fs, in);
-			for (c = 0; c < in->nchildren; c++)
-				hash_insert_name(fs, in->children[c]);
-		}
+	for (ino = BPFAM_ROOT_INO; ino <= fs->max_ino; ino++) {
+		in = bpfam_fs_inode(fs, ino);
+		for (c = 0; in && c < in->nchildren; c++)
+			hash_insert_name(fs, in->children[c]);
 	}
 	free(old);
-	free(old_names);
 	return 0;
 }
 
-/* Room in the tables for one more inode and one more name. */
-static int reserve_tables(struct bpfam_fs *fs)
+/* Room in the name table for one more name. */
+static int reserve_name(struct bpfam_fs *fs)
 {
-	if (fs->ninodes < fs->buckets && fs->ndentries < fs->buckets)
+	if (fs->ndentries < fs->buckets)
 		return 0;
-	return grow_tables(fs);
-}
-
-struct bpfam_inode *bpfam_fs_inode(const struct bpfam_fs *fs, uint64_t ino)
-{
-	struct bpfam_inode *in;
-
-	for (in = fs->by_ino[hash_ino(ino) & (fs->buckets - 1)]; in;
-	     in = in->ino_next)
-		if (in->ino == ino)
-			return in;
-	return NULL;
+	return grow_names(fs);
 }
 
 struct bpfam_dentry *bpfam_fs_dentry(const struct bpfam_fs *fs,
@@ -144,16 +137,35 @@ struct bpfam_inode *bpfam_fs_lookup(const struct bpfam_fs *fs, uint64_t parent,
 	return de ? de->inode : NULL;
 }
 
-static struct bpfam_dentry *new_dentry(const char *name, uint64_t seq)
+/* Bytes of a dentry for @name. */
+static size_t dentry_bytes(const char *name)
 {
-	size_t len = strlen(name);
-	struct bpfam_dentry *de = calloc(1, sizeof(*de) + len + 1);
+	return offsetof(struct bpfam_dentry, name) + strlen(name) + 1;
+}
+
+static struct bpfam_dentry *new_dentry(struct bpfam_fs *fs, const char *name,
+				       uint64_t seq)
+{
+	struct bpfam_dentry *de = bpfam_slab_alloc(&fs->slab,
+						   dentry_bytes(name));
 
 	if (!de)
 		return NULL;
 	de->seq = seq;
-	memcpy(de->name, name, len + 1);
+	strcpy(de->name, name);
 	return de;
+}
+
+static void free_dentry(struct bpfam_fs *fs, struct bpfam_dentry *de)
+{
+	if (de)
+		bpfam_slab_free(&fs->slab, de, dentry_bytes(de->name));
+}
+
+static void free_fmap(struct bpfam_fs *fs, struct bpfam_fmap *m)
+{
+	if (m)
+		bpfam_slab_free(&fs->slab, m, BPFAM_FMAP_BYTES(m->nr));
 }
 
 /* Room in @dir's children for one more. */
@@ -206,12 +218,11 @@ static void alias_add(struct bpfam_inode *in, struct bpfam_dentry *de)
 	de->inode = in;
 	de->alias_next = in->names;
 	in->names = de;
-	in->name = de->name;
 	in->parent = de->parent;
 }
 
-/* @de is no longer one of @in's names; the name and parent of the last
- * stay (an unlinked inode keeps them). */
+/* @de is no longer one of @in's names; the parent of the last stays (an
+ * unlinked inode keeps it, and its last name as `gone`). */
 static void alias_del(struct bpfam_inode *in, struct bpfam_dentry *de)
 {
 	struct bpfam_dentry **pp;
@@ -223,16 +234,14 @@ static void alias_del(struct bpfam_inode *in, struct bpfam_dentry *de)
 		}
 	}
 	de->alias_next = NULL;
-	if (in->names) {
-		in->name = in->names->name;
+	if (in->names)
 		in->parent = in->names->parent;
-	}
 }
 
 /*
  * @in takes the name @de in @dir, the record @de->seq being the latest:
  * it goes at the end of the children, room for which the caller reserved
- * (reserve_child(), reserve_tables()).
+ * (reserve_child(), reserve_name()).
  */
 static void name_add(struct bpfam_fs *fs, struct bpfam_inode *dir,
 		     struct bpfam_dentry *de, struct bpfam_inode *in)
@@ -268,48 +277,48 @@ static bool name_del(struct bpfam_fs *fs, struct bpfam_dentry *de)
 	if (!S_ISDIR(in->mode))
 		in->nlink--;
 	if (in->names) {
-		free(de);
+		free_dentry(fs, de);
 		return false;
 	}
-	free(in->gone);
+	free_dentry(fs, in->gone);
 	in->gone = de;
 	return true;
 }
 
-static void free_inode(struct bpfam_inode *in)
+/* What @in owns, and its slot: free for good (numbers are not reused). */
+static void free_inode(struct bpfam_fs *fs, struct bpfam_inode *in)
 {
-	free(in->gone);
+	free_dentry(fs, in->gone);
 	free(in->target);
-	free(in->fmap);
+	free_fmap(fs, in->fmap);
 	free(in->children);
 	bpfam_xattrs_free(in->xattrs);
-	free(in);
+	memset(in, 0, sizeof(*in));
 }
 
-static struct bpfam_inode *new_inode(uint64_t ino)
+/* Inode @ino, in its slot of the table; NULL when out of memory. */
+static struct bpfam_inode *new_inode(struct bpfam_fs *fs, uint64_t ino)
 {
-	struct bpfam_inode *in = calloc(1, sizeof(*in));
+	struct bpfam_inode *in = inode_slot(fs, ino);
 
 	if (!in)
 		return NULL;
 	in->ino = ino;
-	in->name = (char *)"";
 	return in;
 }
 
 /*
- * Link a new inode into the tables and, named @de, into @dir (the root:
+ * Count a new inode in and, named @de, link it into @dir (the root:
  * neither); frees both on failure.
  */
 static int attach(struct bpfam_fs *fs, struct bpfam_inode *in,
 		  struct bpfam_inode *dir, struct bpfam_dentry *de)
 {
-	if (reserve_tables(fs) || (dir && reserve_child(dir))) {
-		free(de);
-		free_inode(in);
+	if (dir && (reserve_name(fs) || reserve_child(dir))) {
+		free_dentry(fs, de);
+		free_inode(fs, in);
 		return -ENOMEM;
 	}
-	hash_insert_ino(fs, in);
 	if (dir)
 		name_add(fs, dir, de, in);
 	fs->ninodes++;
@@ -324,7 +333,7 @@ static int attach(struct bpfam_fs *fs, struct bpfam_inode *in,
 
 static int make_root(struct bpfam_fs *fs)
 {
-	struct bpfam_inode *root = new_inode(BPFAM_ROOT_INO);
+	struct bpfam_inode *root = new_inode(fs, BPFAM_ROOT_INO);
 
 	if (!root)
 		return -ENOMEM;
@@ -350,9 +359,8 @@ int bpfam_fs_init(struct bpfam_fs *fs, const char *path,
 		goto fail;
 	bpfam_log_init(&fs->log, &fs->dev, &fs->sb);
 	fs->buckets = INITIAL_BUCKETS;
-	fs->by_ino = calloc(fs->buckets, sizeof(*fs->by_ino));
 	fs->by_name = calloc(fs->buckets, sizeof(*fs->by_name));
-	if (!fs->by_ino || !fs->by_name ||
+	if (!fs->by_name ||
 	    bpfam_alloc_init(&fs->alloc, fs->sb.data_off, fs->sb.devs[0].size) ||
 	    make_root(fs)) {
 		rc = bpfam_err(err, ENOMEM, "%s: out of memory", path);
@@ -432,19 +440,22 @@ int bpfam_fs_mount(struct bpfam_fs *fs, const char *path,
 
 void bpfam_fs_close(struct bpfam_fs *fs)
 {
-	struct bpfam_inode *in, *next;
-	uint64_t i;
+	struct bpfam_inode *in;
+	uint64_t i, j;
 	uint32_t c;
 
-	for (i = 0; fs->by_ino && i < fs->buckets; i++) {
-		for (in = fs->by_ino[i]; in; in = next) {
-			next = in->ino_next;
+	for (i = 0; i < fs->nchunks; i++) {
+		for (j = 0; fs->chunks[i] && j < INODE_CHUNK; j++) {
+			in = &fs->chunks[i][j];
 			for (c = 0; c < in->nchildren; c++)
-				free(in->children[c]);
-			free_inode(in);
+				free_dentry(fs, in->children[c]);
+			free_inode(fs, in);
 		}
+		free(fs->chunks[i]);
 	}
-	free(fs->by_ino);
+	free(fs->chunks);
+	fs->chunks = NULL;
+	fs->nchunks = 0;
 	free(fs->by_name);
 	free(fs->orphans);
 	free(fs->dirty);
@@ -453,11 +464,11 @@ void bpfam_fs_close(struct bpfam_fs *fs)
 	for (i = 0; i < fs->ntails; i++)
 		free(fs->tails[i].ext);
 	free(fs->tails);
-	fs->by_ino = NULL;
 	fs->by_name = NULL;
 	fs->orphans = NULL;
 	fs->tails = NULL;
 	fs->ntails = 0;
+	bpfam_slab_destroy(&fs->slab);
 	bpfam_alloc_destroy(&fs->alloc);
 	bpfam_device_close(&fs->dev);
 }
@@ -593,14 +604,14 @@ static int play_mknod(struct bpfam_fs *fs, const struct bpfam_record *r,
 	dir = free_name(fs, r, r->mknod.parent, r->mknod.name, err);
 	if (!dir)
 		return -EBADMSG;
-	in = new_inode(r->mknod.ino);
-	de = new_dentry(r->mknod.name, r->seq);
+	in = new_inode(fs, r->mknod.ino);
+	de = new_dentry(fs, r->mknod.name, r->seq);
 	if (in && r->mknod.target_len)
 		in->target = strdup(r->mknod.target);
 	if (!in || !de || (r->mknod.target_len && !in->target)) {
-		free(de);
+		free_dentry(fs, de);
 		if (in)
-			free_inode(in);
+			free_inode(fs, in);
 		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
 	}
 	in->gen = r->seq;
@@ -740,12 +751,12 @@ static int play_fmap(struct bpfam_fs *fs, const struct bpfam_record *r,
 	old = in->fmap;
 	if (old && !(fs->sb.incompat & BPFAM_INCOMPAT_POSIX))
 		return BAD(r, "inode %llu ('%s') already has its size",
-			   (unsigned long long)in->ino, in->name);
+			   (unsigned long long)in->ino, bpfam_inode_name(in));
 	rc = check_extents_in_device(fs, r, err);
 	if (rc)
 		return rc;
 	if (m->nr) {
-		new = malloc(BPFAM_FMAP_BYTES(m->nr));
+		new = bpfam_slab_alloc(&fs->slab, BPFAM_FMAP_BYTES(m->nr));
 		if (!new)
 			goto nomem;
 		memcpy(new, m, BPFAM_FMAP_BYTES(m->nr));
@@ -763,10 +774,11 @@ static int play_fmap(struct bpfam_fs *fs, const struct bpfam_record *r,
 	if (rc) {
 		if (old)
 			bpfam_alloc_reserve_fmap(&fs->alloc, old, NULL);
-		free(new);
+		free_fmap(fs, new);
 		free(t.ext);
 		return BAD(r, "inode %llu ('%s') extent %u overlaps space already allocated to another file",
-			   (unsigned long long)in->ino, in->name, bad);
+			   (unsigned long long)in->ino, bpfam_inode_name(in),
+			   bad);
 	}
 	if (t.nr && add_tail(fs, &t)) {
 		bpfam_alloc_release_fmap(&fs->alloc, m);
@@ -785,11 +797,11 @@ static int play_fmap(struct bpfam_fs *fs, const struct bpfam_record *r,
 	 * of a file still open after its unlink). */
 	if (in->del_seq)
 		fs->pending_bytes += bpfam_alloc_fmap_bytes(new) - old_bytes;
-	free(old);
+	free_fmap(fs, old);
 	in->fmap = new;
 	return 0;
 nomem:
-	free(new);
+	free_fmap(fs, new);
 	free(t.ext);
 	return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
 }
@@ -807,7 +819,7 @@ static int play_setattr(struct bpfam_fs *fs, const struct bpfam_record *r,
 	     r->setattr.size > bpfam_alloc_fmap_bytes(in->fmap)))
 		return BAD(r, "size %llu of inode %llu ('%s') is past its extents (%llu bytes)",
 			   (unsigned long long)r->setattr.size,
-			   (unsigned long long)in->ino, in->name,
+			   (unsigned long long)in->ino, bpfam_inode_name(in),
 			   (unsigned long long)bpfam_alloc_fmap_bytes(in->fmap));
 	if (r->setattr.valid & BPFAM_ATTR_MODE)
 		in->mode = (in->mode & S_IFMT) | r->setattr.mode;
@@ -881,15 +893,16 @@ static int play_delete(struct bpfam_fs *fs, const struct bpfam_record *r,
 			   (unsigned long long)r->del.ino);
 	if (in->parent != r->del.parent)
 		return BAD(r, "inode %llu ('%s') is in directory %llu, not %llu",
-			   (unsigned long long)in->ino, in->name,
+			   (unsigned long long)in->ino, bpfam_inode_name(in),
 			   (unsigned long long)in->parent,
 			   (unsigned long long)r->del.parent);
 	if (in->names->alias_next)
 		return BAD(r, "inode %llu ('%s') has %u names: a delete is for a file's only one",
-			   (unsigned long long)in->ino, in->name, in->nlink);
+			   (unsigned long long)in->ino, bpfam_inode_name(in),
+			   in->nlink);
 	if (S_ISDIR(in->mode) && in->nchildren)
 		return BAD(r, "directory %llu ('%s') is not empty",
-			   (unsigned long long)in->ino, in->name);
+			   (unsigned long long)in->ino, bpfam_inode_name(in));
 	if (reserve_orphan(fs))
 		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
 	unname(fs, in->names, r->seq);
@@ -910,7 +923,7 @@ static int play_unlink(struct bpfam_fs *fs, const struct bpfam_record *r,
 	in = de->inode;
 	if (S_ISDIR(in->mode) && in->nchildren)
 		return BAD(r, "directory %llu ('%s') is not empty",
-			   (unsigned long long)in->ino, in->name);
+			   (unsigned long long)in->ino, bpfam_inode_name(in));
 	if (last_name(de) && reserve_orphan(fs))
 		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
 	dir = bpfam_fs_inode(fs, r->link.parent);
@@ -931,16 +944,17 @@ static int play_link(struct bpfam_fs *fs, const struct bpfam_record *r,
 			   (unsigned long long)r->link.ino);
 	if (S_ISDIR(in->mode))
 		return BAD(r, "inode %llu ('%s') is a directory",
-			   (unsigned long long)in->ino, in->name);
+			   (unsigned long long)in->ino, bpfam_inode_name(in));
 	if (in->nlink >= BPFAM_LINK_MAX)
 		return BAD(r, "inode %llu ('%s') has %u names, the most a file may have",
-			   (unsigned long long)in->ino, in->name, in->nlink);
+			   (unsigned long long)in->ino, bpfam_inode_name(in),
+			   in->nlink);
 	dir = free_name(fs, r, r->link.parent, r->link.name, err);
 	if (!dir)
 		return -EBADMSG;
-	de = new_dentry(r->link.name, r->seq);
-	if (!de || reserve_tables(fs) || reserve_child(dir)) {
-		free(de);
+	de = new_dentry(fs, r->link.name, r->seq);
+	if (!de || reserve_name(fs) || reserve_child(dir)) {
+		free_dentry(fs, de);
 		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
 	}
 	name_add(fs, dir, de, in);
@@ -1028,21 +1042,24 @@ static int check_rename(struct bpfam_fs *fs, const struct bpfam_record *r,
 		return BAD(r, "'%s' over itself", r->rename.src_name);
 	if (S_ISDIR(in->mode) && within(fs, in, r->rename.dst_parent))
 		return BAD(r, "moves directory %llu ('%s') into itself",
-			   (unsigned long long)in->ino, in->name);
+			   (unsigned long long)in->ino, bpfam_inode_name(in));
 	if (exchange && S_ISDIR(victim->mode) &&
 	    within(fs, victim, r->rename.src_parent))
 		return BAD(r, "moves directory %llu ('%s') into itself",
-			   (unsigned long long)victim->ino, victim->name);
+			   (unsigned long long)victim->ino,
+			   bpfam_inode_name(victim));
 	if (exchange || !victim)
 		return 0;
 	if (S_ISDIR(in->mode) != S_ISDIR(victim->mode))
 		return BAD(r, "replaces %s %llu ('%s') with a %s",
 			   type_word(victim->mode),
-			   (unsigned long long)victim->ino, victim->name,
+			   (unsigned long long)victim->ino,
+			   bpfam_inode_name(victim),
 			   type_word(in->mode));
 	if (S_ISDIR(victim->mode) && victim->nchildren)
 		return BAD(r, "directory %llu ('%s') it replaces is not empty",
-			   (unsigned long long)victim->ino, victim->name);
+			   (unsigned long long)victim->ino,
+			   bpfam_inode_name(victim));
 	return 0;
 }
 
@@ -1067,10 +1084,10 @@ static int play_rename(struct bpfam_fs *fs, const struct bpfam_record *r,
 	if (r->rename.flags & BPFAM_RENAME_EXCHANGE) {
 		swap_names(fs, src, dst);
 	} else {
-		de = new_dentry(r->rename.dst_name, r->seq);
-		if (!de || reserve_tables(fs) || reserve_child(ddir) ||
+		de = new_dentry(fs, r->rename.dst_name, r->seq);
+		if (!de || reserve_name(fs) || reserve_child(ddir) ||
 		    (dst && last_name(dst) && reserve_orphan(fs))) {
-			free(de);
+			free_dentry(fs, de);
 			return bpfam_err(err, ENOMEM, "%s: out of memory",
 					 fs->dev.path);
 		}
@@ -1106,7 +1123,8 @@ static int play_reclaim(struct bpfam_fs *fs, const struct bpfam_record *r,
 			return bpfam_err(err, ESTALE,
 					 "%s: log record %llu reclaims the space of '%s' (inode %llu), which this host still holds: this host was evicted",
 					 fs->dev.path, (unsigned long long)r->seq,
-					 in->name, (unsigned long long)in->ino);
+					 bpfam_inode_name(in),
+					 (unsigned long long)in->ino);
 	}
 	for (t = 0; t < fs->ntails && fs->tails[t].seq < upto; t++)
 		if (fs->tails[t].held)
@@ -1135,9 +1153,8 @@ static int play_reclaim(struct bpfam_fs *fs, const struct bpfam_record *r,
 			bpfam_alloc_release_fmap(&fs->alloc, in->fmap);
 		fs->pending_bytes -= bytes;
 		fs->reclaimed_bytes += bytes;
-		unhash_ino(fs, in);
 		fs->ninodes--;
-		free_inode(in);
+		free_inode(fs, in);
 	}
 	/* No arithmetic on orphans before the first delete allocates it. */
 	if (n)
@@ -1159,8 +1176,8 @@ static bool is_resize(const struct bpfam_fs *fs, const struct bpfam_record *r)
 	return in && in->fmap;
 }
 
-int bpfam_fs_play(struct bpfam_fs *fs, const struct bpfam_record *r,
-		  struct bpfam_err *err)
+static int play(struct bpfam_fs *fs, const struct bpfam_record *r,
+		struct bpfam_err *err)
 {
 	if (!(fs->sb.incompat & BPFAM_INCOMPAT_POSIX) &&
 	    bpfam_record_needs_posix(r, is_resize(fs, r)))
@@ -1189,6 +1206,19 @@ int bpfam_fs_play(struct bpfam_fs *fs, const struct bpfam_record *r,
 	if (r->flags & BPFAM_REC_F_OPTIONAL)
 		return 0;
 	return BAD(r, "unknown type %u", r->type);
+}
+
+int bpfam_fs_play(struct bpfam_fs *fs, const struct bpfam_record *r,
+		  struct bpfam_err *err)
+{
+	int rc;
+
+	if (fs->exclude)
+		fs->exclude(fs, true);
+	rc = play(fs, r, err);
+	if (fs->exclude)
+		fs->exclude(fs, false);
+	return rc;
 }
 
 /* ---- the metadata writer ---------------------------------------------- */
@@ -1264,7 +1294,7 @@ static int check_dir_name(struct bpfam_fs *fs, uint64_t parent,
 				 (unsigned long long)parent);
 	if (!S_ISDIR(dir->mode))
 		return bpfam_err(err, ENOTDIR, "'%s': not a directory",
-				 dir->name);
+				 bpfam_inode_name(dir));
 	if (len > BPFAM_NAME_MAX)
 		return bpfam_err(err, ENAMETOOLONG,
 				 "'%.32s...': name longer than %u bytes", name,
@@ -1418,7 +1448,7 @@ static int zero_past(struct bpfam_fs *fs, struct bpfam_inode *in,
 	if (in->zero_end > from)
 		from = in->zero_end;
 	if (from < end)
-		rc = zero(fs, in->name, in->fmap, from, end, err);
+		rc = zero(fs, bpfam_inode_name(in), in->fmap, from, end, err);
 	if (!rc && end > in->zero_end)
 		in->zero_end = end;
 	return rc;
@@ -1438,11 +1468,13 @@ static int allocate(struct bpfam_fs *fs, const struct bpfam_inode *in,
 	if (rc == -EINVAL)
 		return bpfam_err(err, EINVAL,
 				 "'%s': cannot interleave over %u strips of %llu-byte chunks (1..%u strips, chunk a multiple of 2 MiB up to 1 GiB)",
-				 in->name, strips, (unsigned long long)chunk,
+				 bpfam_inode_name(in), strips,
+				 (unsigned long long)chunk,
 				 BPFAM_MAX_STRIPS);
 	if (rc)
 		return bpfam_err(err, ENOSPC,
-				 "'%s': no room for %s (%s free%s)", in->name,
+				 "'%s': no room for %s (%s free%s)",
+				 bpfam_inode_name(in),
 				 bpfam_fmt_size(size, a),
 				 bpfam_fmt_size(bpfam_fs_bytes_free(fs), b),
 				 strips ? " in contiguous strips" :
@@ -1464,14 +1496,15 @@ int bpfam_fs_set_size(struct bpfam_fs *fs, uint64_t ino, uint64_t size,
 				 (unsigned long long)ino);
 	if (!S_ISREG(in->mode))
 		return bpfam_err(err, EISDIR, "'%s': not a regular file",
-				 in->name);
+				 bpfam_inode_name(in));
 	if (in->fmap)
 		return bpfam_err(err, EPERM,
 				 "'%s': already sized (%llu bytes): a layout shapes only the first sizing",
-				 in->name, (unsigned long long)in->fmap->size);
+				 bpfam_inode_name(in),
+				 (unsigned long long)in->fmap->size);
 	if (!size)
 		return bpfam_err(err, EINVAL, "'%s': size must be above zero",
-				 in->name);
+				 bpfam_inode_name(in));
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
@@ -1479,7 +1512,7 @@ int bpfam_fs_set_size(struct bpfam_fs *fs, uint64_t ino, uint64_t size,
 	r->fmap.ino = ino;
 	rc = allocate(fs, in, size, strips, chunk, &r->fmap.map, err);
 	if (!rc)
-		rc = zero(fs, in->name, &r->fmap.map, 0,
+		rc = zero(fs, bpfam_inode_name(in), &r->fmap.map, 0,
 			  align_up(size, ZERO_GRAIN) <
 					  bpfam_alloc_fmap_bytes(&r->fmap.map) ?
 				  align_up(size, ZERO_GRAIN) :
@@ -1534,7 +1567,8 @@ static int regular(struct bpfam_fs *fs, uint64_t ino, struct bpfam_inode **out,
 				 (unsigned long long)ino);
 	if (!S_ISREG(in->mode))
 		return bpfam_err(err, S_ISDIR(in->mode) ? EISDIR : EINVAL,
-				 "'%s': not a regular file", in->name);
+				 "'%s': not a regular file",
+				 bpfam_inode_name(in));
 	*out = in;
 	return 0;
 }
@@ -1549,7 +1583,7 @@ static int keeps_size(const struct bpfam_inode *in, struct bpfam_err *err)
 {
 	return bpfam_err(err, EPERM,
 			 "'%s': an interleaved file keeps the size it was given (%llu bytes), or goes to 0",
-			 in->name, (unsigned long long)size_of(in));
+			 bpfam_inode_name(in), (unsigned long long)size_of(in));
 }
 
 /* Log @m (size and extents) as @in's fmap. */
@@ -1612,7 +1646,7 @@ static int grow(struct bpfam_fs *fs, struct bpfam_inode *in, uint64_t need,
 		free(m);
 		return bpfam_err(err, ENOSPC,
 				 "'%s': no room to grow to %s (%s free, or too fragmented)",
-				 in->name, bpfam_fmt_size(need, a),
+				 bpfam_inode_name(in), bpfam_fmt_size(need, a),
 				 bpfam_fmt_size(bpfam_fs_bytes_free(fs), b));
 	}
 	/* Playing the record reserves them: give them back until then. */
@@ -1693,7 +1727,7 @@ int bpfam_fs_resize(struct bpfam_fs *fs, uint64_t ino, uint64_t size,
 	if (size > bpfam_fs_max_size(fs))
 		return bpfam_err(err, EFBIG,
 				 "'%s': %llu bytes is more than the filesystem holds (%s)",
-				 in->name, (unsigned long long)size,
+				 bpfam_inode_name(in), (unsigned long long)size,
 				 bpfam_fmt_size(bpfam_fs_max_size(fs), a));
 	if (in->fmap && in->fmap->kind != BPFAM_FMAP_SIMPLE && size &&
 	    size != old)
@@ -1732,7 +1766,7 @@ int bpfam_fs_write_begin(struct bpfam_fs *fs, uint64_t ino, uint64_t off,
 	if (end > bpfam_fs_max_size(fs))
 		return bpfam_err(err, EFBIG,
 				 "'%s': a write to offset %llu is past the largest file",
-				 in->name, (unsigned long long)end);
+				 bpfam_inode_name(in), (unsigned long long)end);
 	size = size_of(in);
 	if (in->fmap && in->fmap->kind != BPFAM_FMAP_SIMPLE && end > size)
 		return keeps_size(in, err);
@@ -1742,7 +1776,7 @@ int bpfam_fs_write_begin(struct bpfam_fs *fs, uint64_t ino, uint64_t off,
 	/* The gap before the data, and the rest of its last page after. */
 	from = in->zero_end > size ? in->zero_end : size;
 	if (!rc && from < off)
-		rc = zero(fs, in->name, in->fmap, from, off, err);
+		rc = zero(fs, bpfam_inode_name(in), in->fmap, from, off, err);
 	if (!rc)
 		rc = zero_past(fs, in, end, end, err);
 	return rc;
@@ -1753,11 +1787,15 @@ void bpfam_fs_wrote(struct bpfam_fs *fs, struct bpfam_inode *in, uint64_t end,
 {
 	uint64_t *v, cap;
 
+	if (fs->exclude)
+		fs->exclude(fs, true);
 	/* Never past the extents, whatever a caller raced with. */
 	if (in->fmap && end > in->fmap->size &&
 	    end <= bpfam_alloc_fmap_bytes(in->fmap))
 		in->fmap->size = end;
 	in->mtime_ns = in->ctime_ns = time_ns;
+	if (fs->exclude)
+		fs->exclude(fs, false);
 	if (in->dirty)
 		return;
 	in->dirty = true;
@@ -1811,7 +1849,8 @@ int bpfam_fs_reserve(struct bpfam_fs *fs, uint64_t ino, uint64_t keep,
 		return rc;
 	if (keep > bpfam_fs_max_size(fs))
 		return bpfam_err(err, EFBIG, "'%s': %llu bytes is past the largest file",
-				 in->name, (unsigned long long)keep);
+				 bpfam_inode_name(in),
+				 (unsigned long long)keep);
 	return grow(fs, in, keep, 0, err);
 }
 
@@ -1843,7 +1882,8 @@ int bpfam_fs_delete(struct bpfam_fs *fs, uint64_t parent, const char *name,
 		return bpfam_err(err, ENOENT, "directory inode %llu: no such inode",
 				 (unsigned long long)parent);
 	if (!S_ISDIR(d->mode))
-		return bpfam_err(err, ENOTDIR, "'%s': not a directory", d->name);
+		return bpfam_err(err, ENOTDIR, "'%s': not a directory",
+				 bpfam_inode_name(d));
 	if (len > BPFAM_NAME_MAX)
 		return bpfam_err(err, ENAMETOOLONG,
 				 "'%.32s...': name longer than %u bytes", name,
@@ -1897,12 +1937,12 @@ int bpfam_fs_link(struct bpfam_fs *fs, uint64_t ino, uint64_t parent,
 	if (S_ISDIR(in->mode))
 		return bpfam_err(err, EPERM,
 				 "'%s': a directory has one name only",
-				 in->name);
+				 bpfam_inode_name(in));
 	if (bpfam_fs_dentry(fs, parent, name))
 		return bpfam_err(err, EEXIST, "'%s': already exists", name);
 	if (in->nlink >= BPFAM_LINK_MAX)
 		return bpfam_err(err, EMLINK, "'%s': %u names already",
-				 in->name, in->nlink);
+				 bpfam_inode_name(in), in->nlink);
 	memset(&r, 0, sizeof(r));
 	r.type = BPFAM_REC_LINK;
 	r.link.ino = ino;

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "record.h"
 #include "sb.h"
+#include "slab.h"
 
 /*
  * A name: @inode is called @name in directory @parent.  A file may have
@@ -45,12 +46,10 @@ struct bpfam_inode {
 	uint32_t gid;
 	uint32_t nlink;    /* names; directories: 2 + subdirectories */
 	uint32_t rdev;     /* character and block devices */
+	bool dirty;        /* size or times changed here, not yet logged */
 	uint64_t mtime_ns;
 	uint64_t ctime_ns;
 	uint64_t atime_ns;
-	/* One of its names, for messages ("" for the root); an unlinked
-	 * inode keeps its last.  Points into a dentry: do not free. */
-	char *name;
 	struct bpfam_dentry *names; /* its names, newest first */
 	struct bpfam_dentry *gone;  /* unlinked: its last name, kept */
 	char *target;      /* symlinks */
@@ -65,13 +64,22 @@ struct bpfam_inode {
 	struct bpfam_dentry **children;
 	uint32_t nchildren;
 	uint32_t children_cap;
-	bool dirty;        /* size or times changed here, not yet logged */
 	/* The writer knows [size, zero_end) reads as zeros (0: nothing past
 	 * the size), so that a page mapped across the end shows no bytes a
 	 * deleted file left there. */
 	uint64_t zero_end;
-	struct bpfam_inode *ino_next;  /* hash chain */
 };
+
+/*
+ * One of @in's names, for messages ("" for the root); an unlinked inode
+ * keeps its last.
+ */
+static inline const char *bpfam_inode_name(const struct bpfam_inode *in)
+{
+	if (in->names)
+		return in->names->name;
+	return in->gone ? in->gone->name : "";
+}
 
 /*
  * Extents a resize took from a file: they wait for the reclaim gate as a
@@ -90,10 +98,18 @@ struct bpfam_fs {
 	struct bpfam_sb_info sb;
 	struct bpfam_log log;
 	struct bpfam_alloc alloc;
-	struct bpfam_inode **by_ino;
-	struct bpfam_dentry **by_name;
+	/*
+	 * Inodes by number, in chunks of 1024: the log gives dense numbers
+	 * (each mknod the next), so no hash; chunks never move, so a pointer
+	 * to an inode stays good until a reclaim record frees it.  A free
+	 * slot is zeros (numbers are not reused).  bpfam_fs_inode() looks up.
+	 */
+	struct bpfam_inode **chunks;
+	uint64_t nchunks;
+	struct bpfam_dentry **by_name; /* hashed by (parent, name) */
+	struct bpfam_slab slab; /* dentries and fmaps: a million of each */
 	uint64_t buckets;
-	uint64_t ninodes;  /* in the tables, unlinked ones included */
+	uint64_t ninodes;  /* in the table, unlinked ones included */
 	uint64_t ndentries; /* names */
 	uint64_t nfiles;   /* linked */
 	uint64_t ndirs;
@@ -115,6 +131,14 @@ struct bpfam_fs {
 	 * -errno; NULL: memset and flush.  A daemon survives a memory error
 	 * in its own (fused/memerr.c). */
 	int (*store_zeros)(struct bpfam_fs *fs, void *p, uint64_t len);
+	/*
+	 * NULL, or called with true before and false after every change to
+	 * inodes in memory that a reader of fmaps could see: each record
+	 * played (bpfam_fs_play(), appends not included) and each size
+	 * bpfam_fs_wrote() raises.  A daemon's data path reads fmaps under
+	 * the lock it takes, so it never waits behind a log append.
+	 */
+	void (*exclude)(struct bpfam_fs *fs, bool on);
 	/* Inodes whose size or times changed in memory (bpfam_fs_wrote()),
 	 * for bpfam_fs_sync_all(); may name some synced or gone since. */
 	uint64_t *dirty;

@@ -62,10 +62,17 @@ int bpfam_log_next(struct bpfam_log *log, struct bpfam_record *r,
 	if (le32toh(h->len) > sizeof(*h) && le32toh(h->len) < body)
 		body = le32toh(h->len);
 	bpfam_device_invalidate(log->dev, p, body);
-	snprintf(where, sizeof(where), "%s: log record %llu at offset %llu",
-		 log->dev->path, (unsigned long long)log->next_seq,
-		 (unsigned long long)(log->base + log->tail));
-	len = bpfam_record_decode(p, avail, log->next_seq, where, r, err);
+	/* Naming the record costs more than decoding it: only for a bad one,
+	 * decoded again (decoding changes nothing) to say why. */
+	len = bpfam_record_decode(p, avail, log->next_seq, "", r, NULL);
+	if (len < 0) {
+		snprintf(where, sizeof(where),
+			 "%s: log record %llu at offset %llu", log->dev->path,
+			 (unsigned long long)log->next_seq,
+			 (unsigned long long)(log->base + log->tail));
+		len = bpfam_record_decode(p, avail, log->next_seq, where, r,
+					  err);
+	}
 	if (len <= 0)
 		return (int)len;
 	log->tail += len;

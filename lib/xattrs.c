@@ -213,8 +213,8 @@ int bpfam_fs_play_xattr(struct bpfam_fs *fs, const struct bpfam_record *r,
 		return BAD(r,
 			   "'%s' of inode %llu ('%s'), mode 0%o: only files "
 			   "and directories have user.* attributes",
-			   name, (unsigned long long)in->ino, in->name,
-			   in->mode);
+			   name, (unsigned long long)in->ino,
+			   bpfam_inode_name(in), in->mode);
 	if (bpfam_xattr_name_check(name))
 		return BAD(r,
 			   "'%s' of inode %llu: not a name bpfam stores "
@@ -225,7 +225,8 @@ int bpfam_fs_play_xattr(struct bpfam_fs *fs, const struct bpfam_record *r,
 			return BAD(r,
 				   "removes '%s' of inode %llu ('%s'), which "
 				   "it does not have",
-				   name, (unsigned long long)in->ino, in->name);
+				   name, (unsigned long long)in->ino,
+				   bpfam_inode_name(in));
 	} else {
 		rc = bpfam_xattrs_set(&in->xattrs, name, r->xattr.value,
 				      r->xattr.value_len);
@@ -234,8 +235,8 @@ int bpfam_fs_play_xattr(struct bpfam_fs *fs, const struct bpfam_record *r,
 				   "'%s' (%u bytes) takes the attributes of "
 				   "inode %llu ('%s') past %u bytes",
 				   name, r->xattr.value_len,
-				   (unsigned long long)in->ino, in->name,
-				   BPFAM_XATTRS_MAX);
+				   (unsigned long long)in->ino,
+				   bpfam_inode_name(in), BPFAM_XATTRS_MAX);
 		if (rc)
 			return bpfam_err(err, ENOMEM, "%s: out of memory",
 					 fs->dev.path);
@@ -260,25 +261,25 @@ static int target(struct bpfam_fs *fs, uint64_t ino, const char *name,
 		return bpfam_err(err, EPERM,
 				 "'%s': only files and directories have user.* "
 				 "attributes",
-				 in->name);
+				 bpfam_inode_name(in));
 	rc = bpfam_xattr_name_check(name);
 	switch (rc) {
 	case -EOPNOTSUPP:
 		return bpfam_err(err, EOPNOTSUPP,
 				 "'%s': only user.* attributes are supported",
-				 in->name);
+				 bpfam_inode_name(in));
 	case -ERANGE:
 		return bpfam_err(err, ERANGE,
 				 "'%s': attribute name longer than %u bytes",
-				 in->name, BPFAM_NAME_MAX);
+				 bpfam_inode_name(in), BPFAM_NAME_MAX);
 	case -EINVAL:
 		return bpfam_err(err, EINVAL, "'%s': empty attribute name",
-				 in->name);
+				 bpfam_inode_name(in));
 	case -EPERM:
 		return bpfam_err(
 			err, EPERM,
 			"'%s': %s* is reserved for bpfam's control interface",
-			in->name, BPFAM_XATTR_RESERVED);
+			bpfam_inode_name(in), BPFAM_XATTR_RESERVED);
 	}
 	*out = in;
 	return 0;
@@ -299,19 +300,21 @@ int bpfam_fs_setxattr(struct bpfam_fs *fs, uint64_t ino, const char *name,
 	if (size > BPFAM_XATTR_VALUE_MAX)
 		return bpfam_err(err, E2BIG,
 				 "'%s': a value of %zu bytes for %s (max %u)",
-				 in->name, size, name, BPFAM_XATTR_VALUE_MAX);
+				 bpfam_inode_name(in), size, name,
+				 BPFAM_XATTR_VALUE_MAX);
 	x = bpfam_xattrs_get(in->xattrs, name);
 	if (x && flags & BPFAM_XATTR_CREATE)
 		return bpfam_err(err, EEXIST, "'%s': %s already exists",
-				 in->name, name);
+				 bpfam_inode_name(in), name);
 	if (!x && flags & BPFAM_XATTR_REPLACE)
 		return bpfam_err(err, ENODATA, "'%s': no attribute %s",
-				 in->name, name);
+				 bpfam_inode_name(in), name);
 	if (!bpfam_xattrs_fit(in->xattrs, name, (uint32_t)size))
 		return bpfam_err(err, ENOSPC,
 				 "'%s': %s of %zu bytes would take its "
 				 "attributes past %u bytes",
-				 in->name, name, size, BPFAM_XATTRS_MAX);
+				 bpfam_inode_name(in), name, size,
+				 BPFAM_XATTRS_MAX);
 	r.xattr.ino = ino;
 	r.xattr.time_ns = bpfam_now_ns();
 	r.xattr.name_len = (uint32_t)strlen(name);
@@ -333,7 +336,7 @@ int bpfam_fs_removexattr(struct bpfam_fs *fs, uint64_t ino, const char *name,
 		return rc;
 	if (!bpfam_xattrs_get(in->xattrs, name))
 		return bpfam_err(err, ENODATA, "'%s': no attribute %s",
-				 in->name, name);
+				 bpfam_inode_name(in), name);
 	r.xattr.ino = ino;
 	r.xattr.time_ns = bpfam_now_ns();
 	r.xattr.flags = BPFAM_XATTR_REMOVE;

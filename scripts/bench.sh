@@ -6,18 +6,20 @@
 # against the number of files, data throughput through the mount against
 # tmpfs and a raw mapping of the device, and mmap first touch.  Prints one
 # table per benchmark; writes CSV, JSON, the printed summary and (with
-# gnuplot) a PNG under build/bench/.  Takes 2-3 minutes on 2 CPUs.  See
+# gnuplot) a PNG under build/bench/.  Takes 3-4 minutes on 2 CPUs.  See
 # docs/bench.md.
 #
 # Knobs (environment):
 #   BENCH_DEV_SIZE       device for mkfs/fsck and data throughput  (1G)
 #   BENCH_CREATE_FILES   files created through the mount            (1000)
 #   BENCH_FILE_SIZE      size of each created/populated file        (2M)
-#   BENCH_MOUNT_FILES    log sizes, in files, for mount time  (0 1000 10000 100000)
+#   BENCH_MOUNT_FILES    log sizes, in files, for mount time  (0 10000 100000 1000000)
 #   BENCH_MOUNT_REPEAT   mounts per log size (fewer if one takes > 5 s)  (3)
 #   BENCH_IO_SIZE        file for the throughput runs               (256M)
 #   BENCH_IO_RUNTIME     seconds per throughput run                 (4)
 #   BENCH_MAP_FILES      files published for the BPF map memory     (2000)
+#   BENCH_SCALE_CREATES  files per run of the threaded creates   (8000)
+#   BENCH_LS_FILES       files in the directory that ls -l lists (100000)
 #   BENCH_OUT            results directory                     (build/bench)
 set -u
 
@@ -30,7 +32,7 @@ OUT=${BENCH_OUT:-$BUILD/bench}
 DEV_SIZE=${BENCH_DEV_SIZE:-1G}
 CREATE_FILES=${BENCH_CREATE_FILES:-1000}
 FILE_SIZE=${BENCH_FILE_SIZE:-2M}
-MOUNT_FILES=${BENCH_MOUNT_FILES:-0 1000 10000 100000}
+MOUNT_FILES=${BENCH_MOUNT_FILES:-0 10000 100000 1000000}
 MOUNT_REPEAT=${BENCH_MOUNT_REPEAT:-3}
 IO_SIZE=${BENCH_IO_SIZE:-256M}
 IO_RUNTIME=${BENCH_IO_RUNTIME:-4}
@@ -288,6 +290,40 @@ say ""
 
 # ---- 3. mount time against the number of files -------------------------------
 
+# Table 3 notes, for each N: the library's play and the daemon's RSS, and
+# after each mount the daemon's own account of it (its "serving" line).
+declare -A SC
+scale_note_mount() { # N PLAY_JSON RSS_KIB
+	SC[$1.records]=$(echo "$2" | jq -r .records)
+	SC[$1.play]=$(echo "$2" | jq -r .ms_median)
+	SC[$1.decode]=$(echo "$2" | jq -r .decode_ms_median)
+	SC[$1.rss]=$3
+}
+scale_note_daemon() { # N: SC[N.dplay] gains this mount's log play
+	local line
+	line=$(grep -a 'serving .* log records played in' "$LOG" | tail -n 1)
+	SC[$1.dplay]+=" $(echo "$line" | sed -n 's/.* played in \([0-9]*\) ms.*/\1/p')"
+}
+
+# SC[KEY] = files/s of bpfam-bench creates in a new directory under $1.
+creates_run() { # DIR KEY THREADS
+	local j
+	new_dir "$1"
+	j=$("$HELPER" creates "$NEWDIR" "$SCALE_CREATES" "$3" 4096 2>>"$LOG") ||
+		die "creating $SCALE_CREATES files with $3 threads in $NEWDIR failed"
+	SC[$2]=$(echo "$j" | jq -r .files_per_s)
+}
+
+# SC[KEY.cold], SC[KEY.warm] = ms of `ls -l DIR` (the first, then again).
+ls_run() { # DIR KEY
+	local t0 i
+	for i in cold warm; do
+		t0=$(usec)
+		ls -l "$1" >/dev/null 2>>"$LOG" || die "ls -l $1 failed"
+		SC[$2.$i]=$(calc "($(usec) - $t0) / 1000" %.0f)
+	done
+}
+
 say "3. log size: populate (libbpfam, no FUSE), fsck, log play, mount; files of $FILE_SIZE"
 sayf '   %8s %9s %10s %10s %10s %11s %10s %10s %9s\n' "files" "log MiB" "populate s" "fsck ms" "play ms" "mount ms" "umount ms" "exit ms" "RSS MiB"
 echo "files,log_bytes,populate_s,fsck_ms,play_ms,mount_ms,umount_ms,daemon_exit_ms,daemon_rss_kib,mounts" >"$OUT/mount.csv"
@@ -313,9 +349,11 @@ for n in $MOUNT_FILES; do
 		mount_dev "$dev"
 		mnt=$MNT us=$MOUNT_US
 		m_us+=("$us")
+		scale_note_daemon "$n"
 		if [ $i = 0 ]; then
 			pid=$(daemon_pids "$dev" "$mnt" | head -n 1)
 			rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
+			scale_note_mount "$n" "$play" "$rss"
 			[ "$("$BPFAM" stats --json "$mnt" 2>>"$LOG" | jq -r .files)" = "$n" ] ||
 				die "$mnt: does not show $n files"
 		fi
@@ -472,6 +510,86 @@ say "   with BPF run-time statistics, median of 21 rounds of 20000 calls; target
 say "   (results in $OUT/maps.json)"
 say ""
 
+# ---- 7. a million files: log play, mount, creates from threads, ls -l -------
+
+SCALE_CREATES=${BENCH_SCALE_CREATES:-8000}
+LS_FILES=${BENCH_LS_FILES:-100000}
+# Every created file takes a 2 MiB unit; sparse.
+new_device "$(round_up $(( 2 * SCALE_CREATES * UNIT + 256 * MIB )) $((1024 * MIB)))" sparse
+dev=$DEV
+"$BPFAM" mkfs "$dev" >>"$LOG" 2>&1 || die "mkfs $dev failed"
+mount_dev "$dev"
+mnt=$MNT
+creates_run "$mnt" bpfam.1 1
+creates_run "$mnt" bpfam.4 4
+unmount "$dev" "$mnt"
+rm -f "$dev"
+creates_run /dev/shm tmpfs.1 1
+rm -rf --one-file-system "$NEWDIR"
+creates_run /dev/shm tmpfs.4 4
+rm -rf --one-file-system "$NEWDIR"
+
+lsize=$(round_up $(( LS_FILES * 250 + 8 * MIB )) $UNIT)
+new_device "$(round_up $(( LS_FILES * UNIT + lsize + 64 * MIB )) $((1024 * MIB)))" sparse
+dev=$DEV
+"$BPFAM" mkfs --log-size "$lsize" "$dev" >>"$LOG" 2>&1 || die "mkfs $dev failed"
+"$HELPER" populate "$dev" "$LS_FILES" "$FILE_BYTES" >>"$LOG" 2>&1 || die "populating $dev with $LS_FILES files failed"
+mount_dev "$dev"
+mnt=$MNT
+ls_run "$mnt" bpfam
+unmount "$dev" "$mnt"
+rm -f "$dev"
+new_dir /dev/shm
+"$HELPER" creates "$NEWDIR" "$LS_FILES" 1 0 >>"$LOG" 2>&1 || die "creating $LS_FILES files in $NEWDIR failed"
+ls_run "$NEWDIR" tmpfs
+rm -rf --one-file-system "$NEWDIR"
+
+m0=$(echo "$MOUNT_FILES" | awk '{ print $1 }')
+say "7. a million files: log play, the daemon's mount, creates from threads, ls -l"
+sayf '   %8s %9s %12s %10s %11s %11s %12s %12s\n' "files" "records" "records/s" "play/read" \
+	"bpfamd play" "mount ms" "mount/empty" "RSS B/file"
+echo "files,records,records_per_s,play_ms,decode_ms,daemon_play_ms,mount_ms,rss_bytes_per_file" >"$OUT/scale.csv"
+base_rss=${SC[$m0.rss]:-0}
+base_mount=$(awk -F, -v n="$m0" 'NR > 1 && $1 == n { print $6 }' "$OUT/mount.csv")
+for n in $MOUNT_FILES; do
+	[ -n "${SC[$n.records]:-}" ] || continue
+	# shellcheck disable=SC2086 # the lists split into the medians' arguments
+	SC[$n.dplay]=$(median ${SC[$n.dplay]})
+	mms=$(awk -F, -v n="$n" 'NR > 1 && $1 == n { print $6 }' "$OUT/mount.csv")
+	rps=$(calc "${SC[$n.records]} / (${SC[$n.play]} / 1000)" %.0f)
+	bpf=$([ "$n" -gt 0 ] && calc "(${SC[$n.rss]} - $base_rss) * 1024 / $n" %.0f || echo -)
+	sayf '   %8s %9s %12s %10s %11s %11s %12s %12s\n' "$n" "${SC[$n.records]}" "$rps" \
+		"$(ratio "${SC[$n.play]}" "${SC[$n.decode]}")" "${SC[$n.dplay]:-?}" \
+		"$mms" "$(ratio "$mms" "${base_mount:-0}")" "$bpf"
+	echo "$n,${SC[$n.records]},$rps,${SC[$n.play]},${SC[$n.decode]},${SC[$n.dplay]},$mms,$bpf" >>"$OUT/scale.csv"
+done
+say "   records/s: the library's play (table 3); play/read: that time over reading and checking the"
+say "   same records alone (decode + CRC, no namespace); bpfamd play: the daemon's own account of"
+say "   its mounts (their 'serving' lines; the median, as mount ms); mount/empty: over the first"
+say "   mount of table 3;"
+say "   RSS B/file: the daemon's RSS above the first row's, per file.  Targets: >= 2,000,000 records/s;"
+say "   mount of 100,000 files < 0.5 s and 1,000,000 < 3 s; RSS < 300 B/file"
+sayf '   %-34s %12s %12s %12s\n' "creates: open(O_CREAT)+write 4K+close" "bpfam" "tmpfs" "bpfam/tmpfs"
+for t in 1 4; do
+	sayf '   %-34s %12.0f %12.0f %12s\n' "$t thread(s), $SCALE_CREATES files, files/s" "${SC[bpfam.$t]}" \
+		"${SC[tmpfs.$t]}" "$(ratio "${SC[bpfam.$t]}" "${SC[tmpfs.$t]}")"
+done
+sayf '   %-34s %12s %12s\n' "4 threads over 1" "$(ratio "${SC[bpfam.4]}" "${SC[bpfam.1]}")" \
+	"$(ratio "${SC[tmpfs.4]}" "${SC[tmpfs.1]}")"
+sayf '   %-34s %12s %12s %12s\n' "ls -l, $LS_FILES files: first, ms" "${SC[bpfam.cold]}" "${SC[tmpfs.cold]}" \
+	"$(ratio "${SC[bpfam.cold]}" "${SC[tmpfs.cold]}")"
+sayf '   %-34s %12s %12s %12s\n' "ls -l again, ms" "${SC[bpfam.warm]}" "${SC[tmpfs.warm]}" \
+	"$(ratio "${SC[bpfam.warm]}" "${SC[tmpfs.warm]}")"
+say "   target: >= 20,000 files/s with 4 threads"
+{
+	echo "what,bpfam,tmpfs"
+	echo "creates_per_s_1_thread,${SC[bpfam.1]},${SC[tmpfs.1]}"
+	echo "creates_per_s_4_threads,${SC[bpfam.4]},${SC[tmpfs.4]}"
+	echo "ls_l_${LS_FILES}_first_ms,${SC[bpfam.cold]},${SC[tmpfs.cold]}"
+	echo "ls_l_${LS_FILES}_again_ms,${SC[bpfam.warm]},${SC[tmpfs.warm]}"
+} >"$OUT/scale-ops.csv"
+say ""
+
 # ---- results.json, plot -------------------------------------------------------
 
 csv_json() { # CSV -> JSON array of objects (numbers where they parse)
@@ -485,10 +603,11 @@ jq -n --arg date "$(date -u +%FT%TZ)" --arg commit "$COMMIT" --arg kernel "$(una
 	--argjson elapsed "$ELAPSED" \
 	--argjson mkfs "$(csv_json "$OUT/mkfs.csv")" --slurpfile create "$OUT/create.json" \
 	--argjson mount "$(csv_json "$OUT/mount.csv")" --argjson io "$(csv_json "$OUT/io.csv")" \
+	--argjson scale "$(csv_json "$OUT/scale.csv")" --argjson scale_ops "$(csv_json "$OUT/scale-ops.csv")" \
 	--slurpfile daemon "$OUT/daemon-stats.json" --slurpfile follow "$OUT/follow.json" \
 	'{date: $date, commit: $commit, machine: {nproc: $nproc, cpu: $cpu, kernel: $kernel,
 	  loadavg: $load}, mode: $mode, elapsed_s: $elapsed, mkfs_fsck: $mkfs, create: $create[0], follow: $follow[0],
-	  mount: $mount, io: $io, io_daemon_stats: $daemon[0]}' >"$OUT/results.json" ||
+	  mount: $mount, io: $io, io_daemon_stats: $daemon[0], scale: $scale, scale_ops: $scale_ops}' >"$OUT/results.json" ||
 	die "writing results.json failed"
 
 if [ $HAVE_GNUPLOT = 1 ]; then

@@ -6,8 +6,11 @@
  *
  *   populate DEVICE N SIZE    append N files of SIZE bytes to the log
  *                             directly through libbpfam (no FUSE)
- *   play DEVICE REPEAT        time bpfam_fs_mount (read-only log play)
+ *   play DEVICE REPEAT        time bpfam_fs_mount (read-only log play),
+ *                             and reading the records alone (no namespace)
  *   create DIR N SIZE         per-file open(O_CREAT)+fallocate+close
+ *   creates DIR N THREADS SIZE  N files, split over THREADS threads, each
+ *                             open(O_CREAT)+write(SIZE bytes, if any)+close
  *   raw DEVICE FILE SECONDS   memcpy through a mapping of the device at
  *                             FILE's extents: the ceiling for FILE's data
  *   touch FILE [DEVICE]       first pass over a fresh mapping of FILE (or
@@ -16,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +101,19 @@ static double pct(const double *v, uint64_t n, double p)
 	return v[k - 1];
 }
 
+/*
+ * The device is a fresh sparse file, whose data area reads as zeros
+ * already: storing zeros would allocate every page of every file (2 MiB
+ * each), which is not what populate is for.
+ */
+static int zeros_already(struct bpfam_fs *fs, void *p, uint64_t len)
+{
+	(void)fs;
+	(void)p;
+	(void)len;
+	return 0;
+}
+
 static int cmd_populate(const char *dev, uint64_t n, uint64_t size)
 {
 	struct bpfam_fs fs;
@@ -108,6 +125,7 @@ static int cmd_populate(const char *dev, uint64_t n, uint64_t size)
 
 	if (bpfam_fs_mount(&fs, dev, BPFAM_OPEN_WRITER, &err))
 		return die_err(&err);
+	fs.store_zeros = zeros_already;
 	t0 = now();
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "f%07" PRIu64, i);
@@ -124,34 +142,70 @@ static int cmd_populate(const char *dev, uint64_t n, uint64_t size)
 	return 0;
 }
 
+/*
+ * Milliseconds to read and check (decode, CRC) every record of @fs's log
+ * without playing them: what log play costs before the namespace.
+ */
+static int decode_ms(struct bpfam_fs *fs, double *ms)
+{
+	struct bpfam_record *r = malloc(sizeof(*r));
+	struct bpfam_log log;
+	struct bpfam_err err;
+	double t0 = now();
+	int rc;
+
+	if (!r)
+		return die("malloc", ENOMEM);
+	bpfam_log_init(&log, &fs->dev, &fs->sb);
+	while ((rc = bpfam_log_next(&log, r, &err)) == 1)
+		;
+	*ms = (now() - t0) * 1e3;
+	free(r);
+	return rc ? die_err(&err) : 0;
+}
+
 static int cmd_play(const char *dev, uint64_t repeat)
 {
 	struct bpfam_fs fs;
 	struct bpfam_err err = {0};
-	double *ms, t0;
-	uint64_t i, files = 0, log_used = 0;
+	double *ms, *dec, t0;
+	uint64_t i, files = 0, log_used = 0, records = 0;
 
 	if (!repeat)
 		repeat = 1;
 	ms = calloc(repeat, sizeof(*ms));
-	if (!ms)
+	dec = calloc(repeat, sizeof(*dec));
+	if (!ms || !dec)
 		return die("calloc", ENOMEM);
 	for (i = 0; i < repeat; i++) {
 		t0 = now();
 		if (bpfam_fs_mount(&fs, dev, BPFAM_OPEN_RDONLY, &err)) {
 			free(ms);
+			free(dec);
 			return die_err(&err);
 		}
 		ms[i] = (now() - t0) * 1e3;
 		files = fs.nfiles;
 		log_used = fs.log.tail;
+		records = fs.log.next_seq - 1;
+		if (decode_ms(&fs, &dec[i])) {
+			bpfam_fs_close(&fs);
+			free(ms);
+			free(dec);
+			return 1;
+		}
 		bpfam_fs_close(&fs);
 	}
 	qsort(ms, repeat, sizeof(*ms), cmp_double);
+	qsort(dec, repeat, sizeof(*dec), cmp_double);
 	printf("{\"files\":%" PRIu64 ",\"log_bytes\":%" PRIu64
-	       ",\"repeat\":%" PRIu64 ",\"ms_min\":%.3f,\"ms_median\":%.3f}\n",
-	       files, log_used, repeat, ms[0], ms[repeat / 2]);
+	       ",\"records\":%" PRIu64 ",\"repeat\":%" PRIu64
+	       ",\"ms_min\":%.3f,\"ms_median\":%.3f"
+	       ",\"decode_ms_median\":%.3f}\n",
+	       files, log_used, records, repeat, ms[0], ms[repeat / 2],
+	       dec[repeat / 2]);
 	free(ms);
+	free(dec);
 	return 0;
 }
 
@@ -202,6 +256,85 @@ static int cmd_create(const char *dir, uint64_t n, uint64_t size)
 	free(op);
 	free(fa);
 	return 0;
+}
+
+struct creator {
+	pthread_t tid;
+	const char *dir;
+	unsigned int id;
+	uint64_t n, size;
+	const char *buf;
+	int err; /* errno of the first failure, 0 */
+	char what[4096];
+};
+
+static void *creator(void *arg)
+{
+	struct creator *c = arg;
+	uint64_t i;
+	int fd;
+
+	for (i = 0; i < c->n; i++) {
+		snprintf(c->what, sizeof(c->what), "%s/t%u-%07" PRIu64, c->dir,
+			 c->id, i);
+		fd = open(c->what, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
+			  0644);
+		if (fd < 0 || (c->size && write(fd, c->buf, c->size) !=
+						  (ssize_t)c->size)) {
+			c->err = errno ? errno : EIO;
+			if (fd >= 0)
+				close(fd);
+			return NULL;
+		}
+		if (close(fd)) {
+			c->err = errno;
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+/* Files per second that @threads threads create in @dir together. */
+static int cmd_creates(const char *dir, uint64_t n, uint64_t threads,
+		       uint64_t size)
+{
+	struct creator *c;
+	double t0, secs;
+	char *buf;
+	uint64_t i;
+	int rc = 0;
+
+	if (!n || !threads || threads > 64 || size > BLOCK)
+		return die("creates", EINVAL);
+	c = calloc(threads, sizeof(*c));
+	buf = malloc(size ? size : 1);
+	if (!c || !buf)
+		return die("calloc", ENOMEM);
+	memset(buf, 'x', size);
+	t0 = now();
+	for (i = 0; i < threads; i++) {
+		c[i] = (struct creator){.dir = dir,
+					.id = (unsigned int)i,
+					.n = n / threads + (i < n % threads),
+					.size = size,
+					.buf = buf};
+		if (pthread_create(&c[i].tid, NULL, creator, &c[i]))
+			return die("pthread_create", EAGAIN);
+	}
+	for (i = 0; i < threads; i++)
+		pthread_join(c[i].tid, NULL);
+	secs = now() - t0;
+	for (i = 0; i < threads && !rc; i++)
+		if (c[i].err)
+			rc = die(c[i].what, c[i].err);
+	if (!rc)
+		printf("{\"files\":%" PRIu64 ",\"threads\":%" PRIu64
+		       ",\"size\":%" PRIu64
+		       ",\"seconds\":%.6f,\"files_per_s\":%.1f}\n",
+		       n, threads, size, secs, n / secs);
+	free(c);
+	free(buf);
+	return rc;
 }
 
 /* FILE's fmap, as the daemon publishes it. */
@@ -401,6 +534,7 @@ static int usage(void)
 	fprintf(stderr, "usage: bpfam-bench populate DEVICE N SIZE\n"
 			"       bpfam-bench play DEVICE REPEAT\n"
 			"       bpfam-bench create DIR N SIZE\n"
+			"       bpfam-bench creates DIR N THREADS SIZE\n"
 			"       bpfam-bench raw DEVICE FILE SECONDS\n"
 			"       bpfam-bench touch FILE [DEVICE]\n");
 	return 2;
@@ -434,6 +568,13 @@ int main(int argc, char **argv)
 		if (num(argv[3], &a) || num(argv[4], &b))
 			return 2;
 		return cmd_create(argv[2], a, b);
+	}
+	if (argc == 6 && !strcmp(cmd, "creates")) {
+		uint64_t t;
+
+		if (num(argv[3], &a) || num(argv[4], &t) || num(argv[5], &b))
+			return 2;
+		return cmd_creates(argv[2], a, t, b);
 	}
 	if (argc == 5 && !strcmp(cmd, "raw")) {
 		if (num(argv[4], &b))

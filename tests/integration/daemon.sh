@@ -606,6 +606,36 @@ test_forget() {
 	check "a new lookup publishes the entry again" in_fmaps "$MNT/forgotten"
 }
 
+# --- readdirplus --------------------------------------------------------------
+
+# requests_of FIELD: how many requests of that kind the daemon served.
+requests_of() {
+	stats_of "$MNT" ".requests.$1 // 0"
+}
+
+test_readdirplus() {
+	local i lookups plus
+
+	mkdir "$MNT/plus" && for ((i = 0; i < 40; i++)); do
+		printf '%*s' "$i" "" >"$MNT/plus/f$i" || return 1
+	done
+	echo 2 >/proc/sys/vm/drop_caches
+	lookups=$(requests_of lookup)
+	plus=$(requests_of readdirplus)
+	ls -l "$MNT/plus" >"$DL_TMP/plus.txt"
+	check "ls -l lists the directory through READDIRPLUS" \
+		[ "$(requests_of readdirplus)" -gt "$plus" ]
+	check "... without a LOOKUP for each of its 40 names" \
+		[ $(($(requests_of lookup) - lookups)) -lt 40 ]
+	check "... showing each file's size" \
+		[ "$(awk '$9 ~ /^f/ { n += ($5 == substr($9, 2)) } END { print n }' \
+			"$DL_TMP/plus.txt")" = 40 ]
+	rm -r "$MNT/plus"
+	echo 2 >/proc/sys/vm/drop_caches
+	check "the kernel forgets what READDIRPLUS gave it: the files' space is reclaimed" \
+		wait_until 10 eval '[ "$(stats_of "$MNT" .bytes_waiting_reclaim)" = 0 ]'
+}
+
 # --- fio --------------------------------------------------------------------
 
 fio_verify() {
@@ -846,6 +876,7 @@ main() {
 	test_names
 	test_bpf_maps
 	test_forget
+	test_readdirplus
 	test_fio
 	test_stats
 	test_client

@@ -205,7 +205,8 @@ bool sim_verify(const struct bpfam_fs *fs, const struct bpfam_inode *in,
 			*bad = off;
 			snprintf(what, what_len,
 				 "inode %llu ('%s'): offset %llu is past its extents",
-				 (unsigned long long)in->ino, in->name,
+				 (unsigned long long)in->ino,
+				 bpfam_inode_name(in),
 				 (unsigned long long)off);
 			return false;
 		}
@@ -217,7 +218,8 @@ bool sim_verify(const struct bpfam_fs *fs, const struct bpfam_inode *in,
 			*bad = off + i * 8;
 			snprintf(what, what_len,
 				 "inode %llu ('%s', generation %llu, deleted at %llu) offset %llu (device offset %llu) holds %#llx, its pattern is %#llx",
-				 (unsigned long long)in->ino, in->name,
+				 (unsigned long long)in->ino,
+				 bpfam_inode_name(in),
 				 (unsigned long long)in->gen,
 				 (unsigned long long)in->del_seq,
 				 (unsigned long long)*bad,
@@ -261,27 +263,26 @@ static int by_off(const void *a, const void *b)
 static struct owned *collect_extents(const struct bpfam_fs *fs, uint64_t *n)
 {
 	struct owned *v = NULL, *grown;
-	uint64_t b, cap = 0;
+	uint64_t ino, cap = 0;
 	struct bpfam_inode *in;
 	uint32_t i;
 
 	*n = 0;
-	for (b = 0; b < fs->buckets; b++) {
-		for (in = fs->by_ino[b]; in; in = in->ino_next) {
-			for (i = 0; in->fmap && i < in->fmap->nr; i++) {
-				if (*n == cap) {
-					cap = cap ? cap * 2 : 256;
-					grown = realloc(v, cap * sizeof(*v));
-					if (!grown) {
-						free(v);
-						return NULL;
-					}
-					v = grown;
+	for (ino = BPFAM_ROOT_INO; ino <= fs->max_ino; ino++) {
+		in = bpfam_fs_inode(fs, ino);
+		for (i = 0; in && in->fmap && i < in->fmap->nr; i++) {
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 256;
+				grown = realloc(v, cap * sizeof(*v));
+				if (!grown) {
+					free(v);
+					return NULL;
 				}
-				v[(*n)++] = (struct owned){
-					in->fmap->ext[i].dev_off,
-					in->fmap->ext[i].len, in->ino};
+				v = grown;
 			}
+			v[(*n)++] = (struct owned){in->fmap->ext[i].dev_off,
+						   in->fmap->ext[i].len,
+						   in->ino};
 		}
 	}
 	return v ? v : calloc(1, sizeof(*v));
@@ -482,14 +483,15 @@ static int check_created(uint64_t ino, const struct sim_jent *e,
 			 const struct bpfam_inode *in, char *what,
 			 size_t what_len)
 {
-	if (in->parent == BPFAM_ROOT_INO && !strcmp(in->name, e->name) &&
-	    in->gen == e->gen && sim_ready(in) && in->fmap->size == e->size)
+	if (in->parent == BPFAM_ROOT_INO &&
+	    !strcmp(bpfam_inode_name(in), e->name) && in->gen == e->gen &&
+	    sim_ready(in) && in->fmap->size == e->size)
 		return 0;
 	snprintf(what, what_len,
 		 "acknowledged file '%s' (inode %llu, generation %llu, %llu bytes) replays as '%s' in %llu, generation %llu, mode %o, %llu bytes",
 		 e->name, (unsigned long long)ino,
 		 (unsigned long long)e->gen, (unsigned long long)e->size,
-		 in->name, (unsigned long long)in->parent,
+		 bpfam_inode_name(in), (unsigned long long)in->parent,
 		 (unsigned long long)in->gen, in->mode,
 		 (unsigned long long)(in->fmap ? in->fmap->size : 0));
 	return -1;
@@ -518,7 +520,7 @@ int sim_journal_check(const struct sim_journal *acked,
 		if (e->deleted && linked) {
 			snprintf(what, what_len,
 				 "acknowledged delete of '%s' (inode %llu) is undone: it replays linked",
-				 in->name, (unsigned long long)ino);
+				 bpfam_inode_name(in), (unsigned long long)ino);
 			return -1;
 		}
 		if (e->deleted)

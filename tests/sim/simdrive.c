@@ -357,21 +357,19 @@ static unsigned int read_files(struct drive *d, const struct bpfam_fs *fs,
 {
 	struct bpfam_inode *in;
 	unsigned int n = 0, k;
-	uint64_t b, off, len, bad;
+	uint64_t ino, off, len, bad;
 
-	for (b = 0; b < fs->buckets; b++) {
-		for (in = fs->by_ino[b]; in; in = in->ino_next) {
-			if (!sim_ready(in))
+	for (ino = BPFAM_ROOT_INO; ino <= fs->max_ino; ino++) {
+		in = bpfam_fs_inode(fs, ino);
+		if (!in || !sim_ready(in))
+			continue;
+		for (k = 0; k < 2 && n < MAX_SUSPECTS; k++) {
+			sim_window(&d->rng, in, 256 << 10, &off, &len);
+			if (sim_verify(fs, in, off, len, &bad, sus[n].what,
+				       sizeof(sus[n].what)))
 				continue;
-			for (k = 0; k < 2 && n < MAX_SUSPECTS; k++) {
-				sim_window(&d->rng, in, 256 << 10, &off, &len);
-				if (sim_verify(fs, in, off, len, &bad,
-					       sus[n].what,
-					       sizeof(sus[n].what)))
-					continue;
-				sus[n++].ino = in->ino;
-				break;
-			}
+			sus[n++].ino = in->ino;
+			break;
 		}
 	}
 	return n;

@@ -255,7 +255,7 @@ static int primary_delete(struct simhost *h, const struct bpfam_inode *in,
 	struct bpfam_err err;
 	int rc;
 
-	snprintf(name, sizeof(name), "%s", in->name);
+	snprintf(name, sizeof(name), "%s", bpfam_inode_name(in));
 	if (ack) {
 		rc = journal(h, sim_journal_add(h->journal, "d %llu\n", ino));
 		if (rc)

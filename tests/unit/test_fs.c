@@ -592,7 +592,8 @@ static void snapshot(const struct bpfam_fs *fs, struct snapshot *s)
 		s->in[i].mtime = in->mtime_ns;
 		s->in[i].ctime = in->ctime_ns;
 		s->in[i].nlink = in->nlink;
-		snprintf(s->in[i].name, sizeof(s->in[i].name), "%s", in->name);
+		snprintf(s->in[i].name, sizeof(s->in[i].name), "%s",
+			 bpfam_inode_name(in));
 	}
 }
 
@@ -784,6 +785,129 @@ static void deleted_name_survives_table_growth(void **state)
 	assert_non_null(bpfam_fs_lookup(&d->fs, ROOT, "file"));
 }
 
+/* What the exclude hook saw of one file: see excluded_changes(). */
+static struct {
+	uint64_t ino;
+	int depth, calls;
+	const struct bpfam_fmap *fmap;
+	uint64_t size;
+} seen;
+
+static void see_file(const struct bpfam_fs *fs, const struct bpfam_fmap **m,
+		     uint64_t *size)
+{
+	const struct bpfam_inode *in = bpfam_fs_inode(fs, seen.ino);
+
+	*m = in ? in->fmap : NULL;
+	*size = *m ? (*m)->size : 0;
+}
+
+static void watch_exclude(struct bpfam_fs *fs, bool on)
+{
+	const struct bpfam_fmap *m;
+	uint64_t size;
+
+	see_file(fs, &m, &size);
+	if (on) {
+		/* Not nested, and nothing changed since the last one ended. */
+		assert_int_equal(seen.depth, 0);
+		assert_ptr_equal(m, seen.fmap);
+		assert_int_equal(size, seen.size);
+	}
+	seen.depth += on ? 1 : -1;
+	seen.calls++;
+	seen.fmap = m;
+	seen.size = size;
+}
+
+/*
+ * A daemon's reads copy fmaps under the exclude hook alone: every change
+ * to a file's fmap or size, and its freeing, happens between a call with
+ * true and one with false, a record that does not play included.
+ */
+static void excluded_changes(void **state)
+{
+	struct fsdev *d = *state;
+	struct bpfam_record r;
+	const struct bpfam_fmap *m;
+	struct bpfam_inode *in;
+	uint64_t size;
+
+	seen.ino = d->file;
+	see_file(&d->fs, &seen.fmap, &seen.size);
+	d->fs.exclude = watch_exclude;
+	assert_int_equal(bpfam_fs_resize(&d->fs, d->file, 9 * MIB, 1, &d->err),
+			 0);
+	assert_int_equal(bpfam_fs_write_begin(&d->fs, d->file, 9 * MIB,
+					      11 * MIB, &d->err),
+			 0);
+	in = bpfam_fs_inode(&d->fs, d->file);
+	bpfam_fs_wrote(&d->fs, in, 11 * MIB, 2);
+	assert_int_equal(in->fmap->size, 11 * MIB);
+	assert_int_equal(bpfam_fs_sync(&d->fs, d->file, &d->err), 0);
+	assert_int_equal(bpfam_fs_resize(&d->fs, d->file, 1 * MIB, 3, &d->err),
+			 0);
+	mknod_record(d, &r, d->fs.max_ino + 1, 999, "orphan");
+	assert_int_equal(bpfam_fs_play(&d->fs, &r, &d->err), -EBADMSG);
+	del(d, ROOT, "file", false);
+	assert_int_equal(bpfam_fs_reclaim(&d->fs, UINT64_MAX, &d->err), 1);
+	assert_null(bpfam_fs_inode(&d->fs, d->file));
+	assert_int_equal(seen.depth, 0);
+	assert_true(seen.calls >= 2 * 9);
+	see_file(&d->fs, &m, &size);
+	assert_null(m);
+	assert_null(seen.fmap);
+	d->fs.exclude = NULL;
+}
+
+/*
+ * Inodes sit in a table by number, in chunks: numbers across several
+ * chunks find their own inode, an inode does not move when the table
+ * grows, and a reclaimed number stays empty (numbers are not reused).
+ */
+static void inode_table_spans_chunks(void **state)
+{
+	struct fsdev *d = *state;
+	struct bpfam_inode *first = bpfam_fs_inode(&d->fs, d->file), *in;
+	uint64_t ino, last = 0;
+	char name[16];
+	int i;
+
+	for (i = 0; i < 2500; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		last = make(d, d->dir, name, S_IFREG | 0644);
+	}
+	assert_ptr_equal(bpfam_fs_inode(&d->fs, d->file), first);
+	assert_int_equal(last, d->fs.max_ino);
+	for (i = 0; i < 2500; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		in = bpfam_fs_inode(&d->fs, last - 2499 + i);
+		assert_non_null(in);
+		assert_string_equal(bpfam_inode_name(in), name);
+	}
+	assert_null(bpfam_fs_inode(&d->fs, 0));
+	assert_null(bpfam_fs_inode(&d->fs, last + 1));
+	assert_null(bpfam_fs_inode(&d->fs, last + 5000));
+	assert_null(bpfam_fs_inode(&d->fs, UINT64_MAX));
+	ino = bpfam_fs_lookup(&d->fs, d->dir, "n1500")->ino;
+	del(d, d->dir, "n1500", false);
+	assert_int_equal(bpfam_fs_reclaim(&d->fs, UINT64_MAX, &d->err), 1);
+	assert_null(bpfam_fs_inode(&d->fs, ino));
+	assert_string_equal(bpfam_inode_name(bpfam_fs_inode(&d->fs, ino + 1)),
+			    "n1501");
+	assert_int_equal(make(d, ROOT, "after", S_IFREG | 0644), last + 1);
+	bpfam_fs_close(&d->fs);
+
+	testdev_mount(&d->fs, d->path, BPFAM_OPEN_RDONLY);
+	assert_null(bpfam_fs_inode(&d->fs, ino));
+	assert_string_equal(bpfam_inode_name(bpfam_fs_inode(&d->fs, ino - 1)),
+			    "n1499");
+	assert_string_equal(bpfam_inode_name(bpfam_fs_inode(&d->fs, last + 1)),
+			    "after");
+	/* Numbers 1 to last + 1 ("after"), less the one reclaimed. */
+	assert_int_equal(d->fs.ninodes, last);
+}
+
 static void check_sb_sees_reformat(void **state)
 {
 	struct fsdev *d = *state;
@@ -945,12 +1069,12 @@ static void hard_links(void **state)
 	assert_int_equal(in->nlink, 1);
 	assert_int_equal(in->del_seq, 0);
 	assert_int_equal(d->fs.norphans, 0);
-	assert_string_equal(in->name, "twin");
+	assert_string_equal(bpfam_inode_name(in), "twin");
 	assert_null(bpfam_fs_lookup(&d->fs, ROOT, "file"));
 	seq = del(d, ROOT, "twin", false);
 	assert_int_equal(in->del_seq, seq);
 	assert_int_equal(in->nlink, 0);
-	assert_string_equal(in->name, "twin");
+	assert_string_equal(bpfam_inode_name(in), "twin");
 	assert_int_equal(d->fs.norphans, 1);
 	assert_int_equal(d->fs.nfiles, 0);
 	assert_int_equal(d->fs.pending_bytes, 6 * MIB);
@@ -1032,7 +1156,7 @@ static void rename_moves_name(void **state)
 	assert_int_equal(root->children[2]->seq, seq);
 	assert_int_equal(bpfam_dir_seek(root, seq), 2);
 	assert_int_equal(bpfam_dir_seek(root, seq + 1), 3);
-	assert_string_equal(in->name, "renamed");
+	assert_string_equal(bpfam_inode_name(in), "renamed");
 	assert_int_equal(in->nlink, 1);
 	assert_int_equal(in->ctime_ns, dir_time(d, ROOT));
 
@@ -1175,8 +1299,8 @@ static void rename_exchange(void **state)
 	assert_ptr_equal(bpfam_fs_lookup(&d->fs, d->dir, "sub"), file);
 	assert_int_equal(s->parent, ROOT);
 	assert_int_equal(file->parent, d->dir);
-	assert_string_equal(s->name, "file");
-	assert_string_equal(file->name, "sub");
+	assert_string_equal(bpfam_inode_name(s), "file");
+	assert_string_equal(bpfam_inode_name(file), "sub");
 	assert_int_equal(root->nlink, 4);
 	assert_int_equal(dir->nlink, 2);
 	assert_int_equal(s->ctime_ns, dir_time(d, ROOT));
@@ -1451,6 +1575,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(remount_replays),
+		T(inode_table_spans_chunks),
+		T(excluded_changes),
 		T(play_overlap),
 		T(play_outside_device),
 		T(play_duplicate_name),
