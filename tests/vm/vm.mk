@@ -9,8 +9,8 @@
 #   make vmbench   the fast path's throughput in the guest (not a test)
 #   make vmtest-debug  vmtest on a second kernel with KASAN
 #                  ($(BUILD)/kernel-debug: kpatch/config + kpatch/config.debug);
-#                  not in CI: a full kernel build, and the guests run several
-#                  times slower
+#                  not in CI: a second full kernel build (~7 min), and the
+#                  guests run slower
 #   make vmtest    build the project, the kernel and the initramfs, boot qemu
 #                  on an emulated NVDIMM and run the guest tests: one guest,
 #                  then two guests sharing one backing file
