@@ -69,14 +69,12 @@ static int register_device(struct bpfamd *d, int fuse_fd)
 	int id = ioctl(fuse_fd, FUSE_DEV_IOC_DAXDEV_OPEN, &map);
 	int rc;
 
-	if (id < 0 && errno == EPERM)
-		return why_not(d, errno,
-			       "%s: cannot register it with FUSE (needs "
-			       "CAP_SYS_RAWIO in the initial user namespace)",
-			       d->device);
 	if (id < 0)
-		return why_not(d, errno, "%s: cannot register it with FUSE",
-			       d->device);
+		return why_not(d, errno, "%s: cannot register it with FUSE%s",
+			       d->device,
+			       errno == EPERM ? " (needs CAP_SYS_RAWIO in the "
+						"initial user namespace)" :
+						"");
 	rc = bpfamd_maps_set_kernel_id(&d->maps, 0, id);
 	if (rc)
 		return why_not(d, -rc, "cannot set the device's kernel id");
@@ -117,10 +115,10 @@ static int set_name(struct fmap_ops *skel, const char *name)
 /*
  * The link registers the resolver under a name unique on this machine: one
  * daemon per filesystem publishes maps here (maps.c), so the filesystem's
- * UUID names it.  The ioctl on our /dev/fuse fd binds it to our connection.  Either
- * going away (the link fd closed, the connection aborted) unbinds it.
- * fuse_daemonize()'s fork afterwards keeps both the connection and the
- * link fd.
+ * UUID names it.  The ioctl on our /dev/fuse fd binds it to our
+ * connection.  Either going away (the link fd closed, the connection
+ * aborted) unbinds it.  fuse_daemonize()'s fork afterwards keeps both the
+ * connection and the link fd.
  */
 static int attach_resolver(struct bpfamd *d, int fuse_fd)
 {
