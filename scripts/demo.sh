@@ -44,13 +44,8 @@ with open(sys.argv[1], "rb") as f, open(sys.argv[2], "rb") as g:
 PY
 run $B/bpfam getmap "$MNT/data.bin"
 uuid=$($B/bpfam fsck --json "$DEV" | python3 -c 'import json,sys; print(json.load(sys.stdin)["uuid"])')
-say "bpftool -j map dump pinned /sys/fs/bpf/bpfam/$uuid/fmaps  (unused ext[] slots trimmed)"
-bpftool -j map dump pinned "/sys/fs/bpf/bpfam/$uuid/fmaps" | python3 -c '
-import json, sys
-for e in json.load(sys.stdin):
-    v = e["formatted"]["value"]
-    v["ext"] = v["ext"][:v["nr"]]
-    print(json.dumps(e["formatted"], indent=2))'
+run $B/bpfam getmap --bpf "$MNT/data.bin"
+run bpftool map dump pinned "/sys/fs/bpf/bpfam/$uuid/fmaps"
 run $B/bpfam stats "$MNT"
 run $B/bpfam hosts "$MNT"
 say "ordinary tools: cp, >>, mv, ln, truncate"
