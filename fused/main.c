@@ -700,7 +700,8 @@ int main(int argc, char **argv)
 		rc = serve(&d, se);
 	else
 		fuse_session_destroy(se);
-	/* The last records (the sizes logged at unmount) sealed too. */
+	/* Records appended by requests whose replies could not go out (the
+	 * connection went at unmount) sealed too: memory already has them. */
 	if (d.grouped && bpfam_group_sync(&d.group))
 		bpfamd_log(LOG_ERR, "%s: cannot flush the log's last records",
 			   d.device);
