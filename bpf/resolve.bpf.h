@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause) */
 /*
- * The BPF side of a resolve: node id -> fmap (`fmaps`, and `fmap_exts` for
- * a file of more than BPFAM_FMAP_INLINE extents), bpfam_resolve_pub(),
+ * The BPF side of a resolve: node id -> fmap (`fmaps`, and the `fmap_exts`
+ * slot it names for a file of more than BPFAM_FMAP_INLINE extents), bpfam_resolve_pub(),
  * device index -> kernel device id (`devs`), and the `counters`.  The
  * struct_ops program and its syscall twin both run exactly this, so the
  * twin's tests on a stock kernel cover what the fast path will run.
@@ -88,17 +88,19 @@ static __always_inline int bpfam_bpf_resolve(__u64 nodeid, __u64 gen, __u64 pos,
 {
 	__u64 key = nodeid; /* lookup keys must live on the BPF stack */
 	const struct bpfam_map_fmap *fm = bpf_map_lookup_elem(&fmaps, &key);
-	struct bpfam_exts_key xkey = {.node = nodeid};
 	const struct bpfam_map_exts *exts = NULL;
+	__u32 slot;
+	__u64 seq;
 	int rc = -ENOENT;
 
 	if (fm) {
-		xkey.seq = bpfam_seq(&fm->seq);
+		seq = bpfam_seq(&fm->seq);
+		slot = fm->slot;
 		if (fm->nr > BPFAM_FMAP_INLINE)
-			exts = bpf_map_lookup_elem(&fmap_exts, &xkey);
+			exts = bpf_map_lookup_elem(&fmap_exts, &slot);
 		rc = bpfam_resolve_pub(fm, exts, gen, pos, access, &a->run);
-		if (!rc && (bpfam_seq(&fm->seq) != xkey.seq ||
-			    (exts && bpfam_seq(&exts->seq) != xkey.seq)))
+		if (!rc && (bpfam_seq(&fm->seq) != seq ||
+			    (exts && bpfam_seq(&exts->seq) != seq)))
 			rc = -ESTALE;
 	}
 	if (!rc)

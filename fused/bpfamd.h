@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "fs.h"
+#include "group.h"
 #include "host.h"
 #include "log.h"
 #include "maps.h"
@@ -89,7 +90,7 @@ struct bpfamd {
 	struct bpf_link *fast_link; /* its lifetime is the fast path's */
 	bool foreground;
 	bool debug;
-	struct fuse_args fuse_args;	  /* libfuse's options, for the session */
+	struct fuse_args fuse_args; /* libfuse's options, for the session */
 	struct fuse_cmdline_opts cmdline; /* -s, -o max_threads=, ... */
 	bool recover;		 /* -o recover: read-only up to a bad record */
 	bool size_once;		 /* -o size_once: sizes are set once */
@@ -103,25 +104,29 @@ struct bpfamd {
 	bool fmap_agreed;  /* and we asked for it */
 	uint64_t play_ms;  /* what the log play at mount took, to say it */
 
-	pthread_rwlock_t io; /* see above */
-	pthread_rwlock_t ns; /* ditto */
+	pthread_rwlock_t io;  /* see above */
+	pthread_rwlock_t ns;  /* ditto */
 	pthread_mutex_t lock; /* everything below up to the counters */
 	pthread_cond_t stop;  /* wakes the keeper thread to quit */
 	bool stopping;
-	bool pulsing;	      /* the start-up heartbeat runs */
+	bool pulsing; /* the start-up heartbeat runs */
 	pthread_t pulse_thread;
-	bool map_full;	      /* said once: the fmaps map is full */
-	bool fenced;	      /* for good: the device is not ours any more */
+	bool map_full; /* said once: the fmaps map is full */
+	bool fenced;   /* for good: the device is not ours any more */
 	char fence_msg[512];
-	uint64_t stuck_seq;   /* a record that did not play; 0: following */
+	uint64_t stuck_seq; /* a record that did not play; 0: following */
 	char stuck_msg[512];
 	struct bpfam_fs fs;
+	/* The primary's log appends, made durable many at once before the
+	 * replies that depend on them (session.c); grouped: in use. */
+	struct bpfam_group group;
+	bool grouped;
 	struct bpfam_host host;
 	struct bpfamd_node *nodes; /* indexed by inode number */
 	uint64_t nodes_cap;
 	struct bpfamd_maps maps;
 	struct bpfamd_inval *invals; /* for the keeper to send, unlocked */
-	bool inval_lost;      /* one was not queued or sent: tell all */
+	bool inval_lost;	     /* one was not queued or sent: tell all */
 	size_t ninvals;
 	size_t invals_cap;
 

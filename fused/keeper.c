@@ -175,7 +175,8 @@ static void sync_sizes(struct bpfamd *d)
 	if (rc == -ESTALE)
 		bpfamd_fence(d, err.msg);
 	else if (rc && !said)
-		bpfamd_log(LOG_WARNING, "cannot log the sizes of files being written: %s",
+		bpfamd_log(LOG_WARNING,
+			   "cannot log the sizes of files being written: %s",
 			   err.msg);
 	said = rc != 0;
 }
@@ -249,6 +250,10 @@ static void finish_fence(struct bpfamd *d)
 	if (!failed)
 		bpfam_host_ack_fence(&d->host);
 	d->host.joined = false;
+	/* The log is no longer ours: records not sealed yet never will be,
+	 * and no flush may touch the device once it is closed. */
+	if (d->grouped)
+		bpfam_group_close(&d->group);
 	bpfam_device_close(&d->fs.dev);
 	pthread_mutex_unlock(&d->lock);
 	if (failed)
@@ -257,8 +262,8 @@ static void finish_fence(struct bpfamd *d)
 			   "%d of our files; device %s released",
 			   failed, d->device);
 	else
-		bpfamd_log(LOG_NOTICE,
-			   "fence acknowledged; device %s released", d->device);
+		bpfamd_log(LOG_NOTICE, "fence acknowledged; device %s released",
+			   d->device);
 }
 
 /* Sleep one heartbeat period on d->stop (d->lock held), or until woken. */
@@ -286,6 +291,10 @@ static void *keeper(void *arg)
 			break;
 		beat(d);
 		pthread_mutex_unlock(&d->lock);
+		/* What the beat logged (sizes, reclaims) is acknowledged to no
+		 * one, but other hosts see it only once it is sealed. */
+		if (d->grouped)
+			bpfam_group_sync(&d->group);
 		if (d->fenced && !released) {
 			finish_fence(d);
 			released = true;

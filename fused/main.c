@@ -37,8 +37,8 @@
 #include "session.h"
 
 #define PERIOD_DEFAULT_MS 100
-#define PERIOD_MIN_MS     10
-#define PERIOD_MAX_MS     10000
+#define PERIOD_MIN_MS	  10
+#define PERIOD_MAX_MS	  10000
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -106,7 +106,10 @@ struct own_opts {
 	bool extra; /* a third operand */
 };
 
-#define OWN_OPT(t, f, v) {t, offsetof(struct own_opts, f), v}
+#define OWN_OPT(t, f, v)                                                       \
+	{                                                                      \
+		t, offsetof(struct own_opts, f), v                             \
+	}
 
 static const struct fuse_opt own_opt_spec[] = {
 	OWN_OPT("role=%s", role, 0),
@@ -400,17 +403,17 @@ static int mount_fs(struct bpfamd *d)
 	char why[512];
 	int rc;
 
-	rc = bpfam_fs_init(&d->fs, d->device,
-			   bpfamd_primary(d) ? BPFAM_OPEN_WRITER :
-					       BPFAM_OPEN_RDWR,
-			   &err);
+	rc = bpfam_fs_init(
+		&d->fs, d->device,
+		bpfamd_primary(d) ? BPFAM_OPEN_WRITER : BPFAM_OPEN_RDWR, &err);
 	if (rc)
 		return fail("%s", err.msg);
 	/* Join before playing: see bpfam_fs_load(). */
 	rc = bpfam_host_join(&d->host, &d->fs, d->host_id, slot_role(d),
 			     d->period_ms, d->mountpoint, &err);
 	if (!rc && bpfamd_pulse_start(d))
-		rc = bpfam_err(&err, EAGAIN, "cannot start the heartbeat thread");
+		rc = bpfam_err(&err, EAGAIN,
+			       "cannot start the heartbeat thread");
 	d->play_ms = bpfam_now_ms();
 	if (!rc)
 		rc = d->recover ? mount_recover(d, &err) :
@@ -437,6 +440,12 @@ static int mount_fs(struct bpfamd *d)
 			   "completed (and was never acknowledged)",
 			   d->device, d->fs.dev.writer ? "cleared" : "ignoring",
 			   (unsigned long long)d->fs.torn_bytes);
+	/* The primary flushes its appends in groups; every reply waits for
+	 * the records before it (session.c). */
+	if (d->fs.dev.writer) {
+		bpfam_log_group(&d->fs.log, &d->group);
+		d->grouped = true;
+	}
 	if (bpfamd_maps_open(&d->maps, &d->fs, why, sizeof(why))) {
 		/* The reason fast mode cannot be had: choose_mode() says it
 		 * (once, and refuses) under mode=fast. */
@@ -450,7 +459,6 @@ static int mount_fs(struct bpfamd *d)
 	}
 	return 0;
 }
-
 
 /* Before the FUSE mount: whether to try the fast path at all. */
 static int choose_mode(struct bpfamd *d)
@@ -619,11 +627,12 @@ static int serve(struct bpfamd *d, struct fuse_session *se)
 	 * our slot must keep holding what we hold (docs/sharing.md).
 	 */
 	if (!d->fenced && bpfamd_withdraw(d)) {
-		bpfamd_log(LOG_WARNING,
-			   "the kernel may still map files of %s: leaving this "
-			   "host's slot registered; evict it (bpfam host evict) "
-			   "once they are unmapped",
-			   d->mountpoint);
+		bpfamd_log(
+			LOG_WARNING,
+			"the kernel may still map files of %s: leaving this "
+			"host's slot registered; evict it (bpfam host evict) "
+			"once they are unmapped",
+			d->mountpoint);
 		d->host.joined = false;
 	}
 unmount:
@@ -650,8 +659,8 @@ int main(int argc, char **argv)
 	bpfamd_log_init(argv[0]);
 	/* A fence must not wait behind a stream of reads and writes. */
 	pthread_rwlockattr_init(&ra);
-	pthread_rwlockattr_setkind_np(&ra,
-				      PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlockattr_setkind_np(
+		&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&d.io, &ra);
 	pthread_rwlock_init(&d.ns, &ra);
 	pthread_rwlockattr_destroy(&ra);
@@ -691,6 +700,11 @@ int main(int argc, char **argv)
 		rc = serve(&d, se);
 	else
 		fuse_session_destroy(se);
+	/* Records appended by requests whose replies could not go out (the
+	 * connection went at unmount) sealed too: memory already has them. */
+	if (d.grouped && bpfam_group_sync(&d.group))
+		bpfamd_log(LOG_ERR, "%s: cannot flush the log's last records",
+			   d.device);
 	bpfamd_pulse_stop(&d);
 	bpfam_host_leave(&d.host);
 	pthread_mutex_lock(&d.lock);

@@ -182,57 +182,98 @@ static int exts_fd(const struct bpfamd_maps *m)
 	return bpf_map__fd(m->skel->maps.fmap_exts);
 }
 
-/* The `fmap_exts` entry of @node's `fmaps` value @old, once nothing new
- * refers to it. */
-static void drop_exts(struct bpfamd_maps *m, uint64_t node,
-		      const struct bpfam_map_fmap *old)
+/* A free `fmap_exts` slot, now taken, or -ENOSPC. */
+static int take_slot(struct bpfamd_maps *m)
 {
-	struct bpfam_exts_key key = {.node = node, .seq = old->seq};
+	uint32_t w;
+	int b;
 
-	if (old->nr > BPFAM_FMAP_INLINE)
-		bpf_map_delete_elem(exts_fd(m), &key);
+	for (w = 0; w < BPFAM_EXTS_SLOTS / 64; w++) {
+		if (m->slots[w] == UINT64_MAX)
+			continue;
+		b = __builtin_ctzll(~m->slots[w]);
+		m->slots[w] |= 1ULL << b;
+		return (int)(w * 64 + b);
+	}
+	return -ENOSPC;
+}
+
+static void free_slot(struct bpfamd_maps *m, uint32_t slot)
+{
+	m->slots[slot / 64] &= ~(1ULL << (slot % 64));
 }
 
 /*
- * The `fmap_exts` entry goes in before the `fmaps` value that names it
- * (by its seq), and a replaced value's goes after: a resolve that found
+ * Give back the slot of `fmaps` value @v, once nothing new names it.  It
+ * is zeroed (seq 0: free) so that a dump shows no stale extents; a
+ * resolve still reading it, or racing a later taker's update, sees its
+ * seq change and hands the access to the daemon.
+ */
+static void put_slot(struct bpfamd_maps *m, const struct bpfam_map_fmap *v)
+{
+	static const struct bpfam_map_exts zero;
+	__u32 slot = v->slot;
+
+	if (v->nr <= BPFAM_FMAP_INLINE || slot >= BPFAM_EXTS_SLOTS)
+		return;
+	bpf_map_update_elem(exts_fd(m), &slot, &zero, BPF_ANY);
+	free_slot(m, slot);
+}
+
+/*
+ * The extents go into their slot before the `fmaps` value that names it,
+ * and a replaced value's slot is given back after: a resolve that found
  * either value finds its extents.
  */
+static int put_value(struct bpfamd_maps *m, __u64 key,
+		     const struct bpfam_map_fmap *pub,
+		     const struct bpfam_map_exts *exts, __u64 flags)
+{
+	struct bpfam_map_fmap old;
+	bool had_old = flags == BPF_EXIST &&
+		       !bpf_map_lookup_elem(fmaps_fd(m), &key, &old);
+	__u32 slot = pub->slot;
+	int rc;
+
+	if (exts) {
+		rc = bpf_map_update_elem(exts_fd(m), &slot, exts, BPF_ANY);
+		if (rc)
+			return rc;
+	}
+	rc = bpf_map_update_elem(fmaps_fd(m), &key, pub, flags);
+	if (rc) {
+		put_slot(m, pub);
+		return rc;
+	}
+	if (had_old)
+		put_slot(m, &old);
+	return 0;
+}
+
+/* Under the daemon's lock, which the slot bitmap relies on. */
 static int update(struct bpfamd_maps *m, uint64_t node,
 		  const struct bpfam_fmap *fm, __u64 flags)
 {
-	struct bpfam_exts_key key = {.node = node};
 	struct bpfam_map_exts *exts = NULL;
-	struct bpfam_map_fmap pub, old;
-	bool had_old;
-	int rc;
+	struct bpfam_map_fmap pub;
+	int rc, slot = 0;
+	__u64 seq;
 
 	if (fm->nr > BPFAM_FMAP_INLINE) {
 		exts = calloc(1, sizeof(*exts));
-		if (!exts)
-			return -ENOMEM;
+		slot = exts ? take_slot(m) : -ENOMEM;
+		if (slot < 0) {
+			free(exts);
+			return slot;
+		}
 	}
-	key.seq = __atomic_add_fetch(&m->seq, 1, __ATOMIC_RELAXED);
-	rc = bpfam_fmap_publish(fm, bpfamd_kernel_gen(fm->gen), key.seq, &pub,
+	seq = __atomic_add_fetch(&m->seq, 1, __ATOMIC_RELAXED);
+	rc = bpfam_fmap_publish(fm, bpfamd_kernel_gen(fm->gen), seq, slot, &pub,
 				exts);
-	if (rc)
-		goto out;
-	had_old = flags == BPF_EXIST &&
-		  !bpf_map_lookup_elem(fmaps_fd(m), &key.node, &old);
-	if (exts) {
-		rc = bpf_map_update_elem(exts_fd(m), &key, exts, BPF_NOEXIST);
-		if (rc)
-			goto out;
-	}
-	rc = bpf_map_update_elem(fmaps_fd(m), &key.node, &pub, flags);
-	if (rc) {
-		if (exts)
-			bpf_map_delete_elem(exts_fd(m), &key);
-		goto out;
-	}
-	if (had_old)
-		drop_exts(m, node, &old);
-out:
+	if (!rc)
+		rc = put_value(m, node, &pub, exts, flags);
+	if (rc && exts)
+		free_slot(m, slot);
 	free(exts);
 	return rc;
 }
@@ -261,7 +302,7 @@ void bpfamd_maps_delete(struct bpfamd_maps *m, uint64_t node)
 	if (bpf_map_lookup_and_delete_elem(fmaps_fd(m), &key, &old))
 		return;
 	m->entries--;
-	drop_exts(m, node, &old);
+	put_slot(m, &old);
 }
 
 /* Set before the resolver is attached: no program reads devs yet. */

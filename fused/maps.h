@@ -23,6 +23,8 @@ struct bpfamd_maps {
 	uint64_t entries;	 /* fmaps published */
 	uint64_t seq;		 /* the last bpfam_map_fmap.seq given */
 	int lock_fd;		 /* flock: we own the pin directory */
+	/* `fmap_exts` slots in use (bit i: slot i) */
+	uint64_t slots[BPFAM_EXTS_SLOTS / 64];
 };
 
 /*
@@ -47,7 +49,9 @@ static inline uint64_t bpfamd_kernel_gen(uint64_t gen)
 }
 
 /* Publish @fm as node @node's fmap (gen: bpfamd_kernel_gen()).  -EEXIST if
- * there already is one, -EINVAL if bpfam_fmap_check() refuses it. */
+ * there already is one, -EINVAL if bpfam_fmap_check() refuses it, -ENOSPC
+ * for a file of more than BPFAM_FMAP_INLINE extents when every
+ * `fmap_exts` slot is taken. */
 int bpfamd_maps_insert(struct bpfamd_maps *m, uint64_t node,
 		       const struct bpfam_fmap *fm);
 /*

@@ -22,7 +22,13 @@
 /*
  * The primary makes every change itself and the kernel learns of it from
  * our replies; a client learns of the primary's changes by playing the
- * log, so cached attributes must expire soon.
+ * log, so cached attributes must expire soon.  Names the same: a client
+ * is told of a name that went (the keeper invalidates it), but a name
+ * that came shows only through a lookup that misses.  So a missing name
+ * is never cached (ENOENT, not a negative entry with a timeout): on a
+ * client it would hide another host's new file until the timeout; on the
+ * primary, the only writer, it would be safe, but every create looks up
+ * a name that is new, so it would save nothing (docs/bench.md).
  */
 #define ATTR_TIMEOUT 1.0
 

@@ -12,6 +12,9 @@
  *
  * The INIT flags are flags2 bits, which the kernel reads when FUSE_INIT_EXT
  * is set; each is added only when the kernel offered it.
+ *
+ * It is also where group commit keeps its promise: no reply leaves before
+ * the log records appended so far are durable (lib/group.h).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -205,10 +208,38 @@ static void amend_entries(struct iovec *iov, int count)
 	}
 }
 
+/*
+ * Before a reply leaves, every record appended so far is durable: the
+ * request's own, and any other whose change the reply may show (a name
+ * another request has just made).  Waiting for all of them is no dearer:
+ * one flush covers them.  A READ depends on no record, and a
+ * notification (unique 0) answers no one.  A failed flush fails the
+ * reply with EIO, as a failed append does.
+ */
+static void durable_before_reply(struct bpfamd *d, struct iovec *iov,
+				 int *count)
+{
+	struct fuse_out_header *h = iov[0].iov_base;
+	int rc;
+
+	if (!d->grouped || iov[0].iov_len < sizeof(*h) || !h->unique ||
+	    (h->unique == last_request.unique &&
+	     last_request.opcode == FUSE_READ))
+		return;
+	rc = bpfam_group_sync(&d->group);
+	if (rc && !h->error) {
+		h->error = rc;
+		h->len = sizeof(*h);
+		iov[0].iov_len = sizeof(*h);
+		*count = 1;
+	}
+}
+
 static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
 {
 	struct bpfamd *d = userdata;
 
+	durable_before_reply(d, iov, &count);
 	if (last_request.opcode == FUSE_INIT)
 		amend_init(d, iov, count);
 	else if (d->fast)

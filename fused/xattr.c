@@ -131,6 +131,12 @@ static void add_fs_stats(struct json_object *o, struct bpfamd *d)
 	bpfam_json_u64(o, "bytes_free", bpfam_fs_bytes_free(fs));
 	bpfam_json_u64(o, "log_used", fs->log.tail);
 	bpfam_json_u64(o, "log_size", fs->log.size);
+	bpfam_json_u64(o, "log_records", fs->log.next_seq - 1);
+	/* How well group commit groups: records over flushes, per run. */
+	bpfam_json_u64(o, "log_group_flushes",
+		       d->grouped ? __atomic_load_n(&d->group.flushes,
+						    __ATOMIC_RELAXED) :
+				    0);
 	bpfam_json_u64(o, "fmaps_published", d->maps.entries);
 	bpfam_json_u64(o, "deleted_waiting", fs->norphans);
 	bpfam_json_u64(o, "bytes_waiting_reclaim", fs->pending_bytes);

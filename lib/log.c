@@ -22,6 +22,7 @@ void bpfam_log_init(struct bpfam_log *log, const struct bpfam_device *dev,
 	log->next_seq = 1;
 	log->unsure_off = 0;
 	log->unsure_len = 0;
+	log->group = NULL;
 }
 
 /* Retry the flush of a sealed record that may not be durable. */
@@ -35,12 +36,12 @@ static int settle(struct bpfam_log *log, struct bpfam_err *err)
 				log->unsure_len);
 	if (rc)
 		return bpfam_err(err, EIO,
-				 "%s: metadata changes refused: the log still cannot be flushed (%s)",
+				 "%s: metadata changes refused: the log still "
+				 "cannot be flushed (%s)",
 				 log->dev->path, strerror(-rc));
 	log->unsure_len = 0;
 	return 0;
 }
-
 
 int bpfam_log_next(struct bpfam_log *log, struct bpfam_record *r,
 		   struct bpfam_err *err)
@@ -107,6 +108,49 @@ int bpfam_log_clear_tail(struct bpfam_log *log)
 	return bpfam_device_flush(log->dev, p, win);
 }
 
+/* A group flush of [from, to) of the log (bpfam_log_group()). */
+static int seal_range(void *arg, uint64_t from, uint64_t to)
+{
+	struct bpfam_log *log = arg;
+	const struct bpfam_rec_hdr *h;
+	uint64_t off;
+	int rc;
+
+	if (from == to)
+		return 0;
+	/* Every body durable before any seal: a reader or a crash never
+	 * finds a sealed record with a body that is not. */
+	rc = bpfam_device_flush(log->dev, log_at(log, from), to - from);
+	if (rc)
+		return rc;
+	for (off = from; off < to; off += le32toh(h->len)) {
+		h = (const struct bpfam_rec_hdr *)log_at(log, off);
+		bpfam_record_seal(log_at(log, off));
+	}
+	return bpfam_device_flush(log->dev, log_at(log, from), to - from);
+}
+
+void bpfam_log_group(struct bpfam_log *log, struct bpfam_group *g)
+{
+	bpfam_group_init(g, seal_range, log, log->tail);
+	log->group = g;
+}
+
+/* Group mode: keep what is unsealed within BPFAM_REC_MAX of the last
+ * durable record, the window a torn tail is cleared over. */
+static int make_room(struct bpfam_log *log, size_t len, struct bpfam_err *err)
+{
+	int rc;
+
+	if (log->tail + len - bpfam_group_durable(log->group) <= BPFAM_REC_MAX)
+		return 0;
+	rc = bpfam_group_sync(log->group);
+	if (rc)
+		return bpfam_err(err, EIO, "%s: cannot flush the log: %s",
+				 log->dev->path, strerror(-rc));
+	return 0;
+}
+
 int bpfam_log_append(struct bpfam_log *log, struct bpfam_record *r,
 		     struct bpfam_err *err)
 {
@@ -124,13 +168,25 @@ int bpfam_log_append(struct bpfam_log *log, struct bpfam_record *r,
 		return rc;
 	if (len > log->size - log->tail)
 		return bpfam_err(err, ENOSPC,
-				 "%s: metadata log full (%s of %s used); make a new filesystem with a larger --log-size",
+				 "%s: metadata log full (%s of %s used); make "
+				 "a new filesystem with a larger --log-size",
 				 log->dev->path, bpfam_fmt_size(log->tail, a),
 				 bpfam_fmt_size(log->size, b));
+	if (log->group) {
+		rc = make_room(log, len, err);
+		if (rc)
+			return rc;
+	}
 	r->seq = log->next_seq;
 	p = log_at(log, log->tail);
 	/* Body first, magic last: readers never see half a record. */
 	bpfam_record_encode(r, p);
+	if (log->group) {
+		log->tail += len;
+		log->next_seq++;
+		bpfam_group_appended(log->group, log->tail);
+		return 0;
+	}
 	rc = bpfam_device_flush(log->dev, p, len);
 	if (rc)
 		goto unsealed;

@@ -2,7 +2,8 @@
 /*
  * The metadata log: a cursor that plays records in order and, on the
  * primary, appends new ones.  An append is durable and visible to other
- * hosts when bpfam_log_append() returns.
+ * hosts when bpfam_log_append() returns, or, in group mode
+ * (bpfam_log_group()), once a bpfam_group_wait() that covers it returns.
  */
 #ifndef BPFAM_LOG_H
 #define BPFAM_LOG_H
@@ -12,19 +13,23 @@
 
 #include "device.h"
 #include "err.h"
+#include "group.h"
 #include "record.h"
 #include "sb.h"
 
 struct bpfam_log {
 	const struct bpfam_device *dev;
-	uint64_t base;     /* device offset of the log */
-	uint64_t size;     /* bytes */
-	uint64_t tail;     /* bytes in use: where the next record goes */
+	uint64_t base;	   /* device offset of the log */
+	uint64_t size;	   /* bytes */
+	uint64_t tail;	   /* bytes in use: where the next record goes */
 	uint64_t next_seq; /* sequence number of the next record */
 	/* A sealed record whose flush failed: [unsure_off, +unsure_len) of
 	 * the log.  No append until a flush of it succeeds. */
 	uint64_t unsure_off;
 	uint64_t unsure_len;
+	/* Group mode: appends leave records unsealed, for @group's flushes
+	 * to seal many at once; NULL: each append flushes and seals. */
+	struct bpfam_group *group;
 };
 
 /* A cursor at the start of the log described by @sb. */
@@ -63,6 +68,19 @@ int bpfam_log_clear_tail(struct bpfam_log *log);
  */
 int bpfam_log_append(struct bpfam_log *log, struct bpfam_record *r,
 		     struct bpfam_err *err);
+
+/*
+ * Group commit from now on (the primary's daemon): an append writes its
+ * record's body and returns; a flush of @g (bpfam_group_wait()) makes the
+ * bodies durable, then seals their headers and makes those durable, two
+ * flushes for all the records appended since the last.  Until then no
+ * other host sees them and a crash leaves them as a torn tail, which
+ * bpfam_log_check_end() reports and the next primary clears.  So that the
+ * tail stays inside the window that clearing covers, an append that would
+ * leave more than BPFAM_REC_MAX bytes unsealed waits for a flush first.
+ * The appender's lock serialises appends; @g is set up here.
+ */
+void bpfam_log_group(struct bpfam_log *log, struct bpfam_group *g);
 
 /* Whether the last failed append left its record sealed in the log. */
 static inline bool bpfam_log_unsure(const struct bpfam_log *log)

@@ -192,13 +192,12 @@ static int pin_dir(const char *path, const char *mnt, char *dir, size_t len)
 	return 0;
 }
 
-/* The seq of node @ino's `fmaps` value, which keys its `fmap_exts` entry;
- * read from the pinned map as bpftool would (root only). */
-static int published_seq(const char *path, const char *dir, uint64_t ino,
-			 __u64 *seq)
+/* Node @ino's `fmaps` value, which names its `fmap_exts` slot; read from
+ * the pinned map as bpftool would (root only). */
+static int published(const char *path, const char *dir, uint64_t ino,
+		     struct bpfam_map_fmap *v)
 {
 	char pin[PATH_MAX + 8];
-	struct bpfam_map_fmap v;
 	union bpf_attr a;
 	__u64 key = ino;
 	int fd;
@@ -215,7 +214,7 @@ static int published_seq(const char *path, const char *dir, uint64_t ino,
 	memset(&a, 0, sizeof(a));
 	a.map_fd = fd;
 	a.key = (uintptr_t)&key;
-	a.value = (uintptr_t)&v;
+	a.value = (uintptr_t)v;
 	if (syscall(__NR_bpf, BPF_MAP_LOOKUP_ELEM, &a, sizeof(a))) {
 		cmd_error("getmap", "%s: no entry of node %llu in %s: %s", path,
 			  (unsigned long long)ino, pin, errno_str(errno));
@@ -223,7 +222,6 @@ static int published_seq(const char *path, const char *dir, uint64_t ino,
 		return -1;
 	}
 	close(fd);
-	*seq = v.seq;
 	return 0;
 }
 
@@ -244,10 +242,11 @@ static void print_lookup(const char *dir, const char *map, const void *key,
 static int getmap_bpf(const char *path, const struct stat *st,
 		      const struct bpfam_fmap *m)
 {
-	struct bpfam_exts_key x = {.node = st->st_ino};
 	struct bpfam_mountinfo mi;
 	char mnt[PATH_MAX], dir[PATH_MAX];
+	struct bpfam_map_fmap v;
 	__u64 node = st->st_ino;
+	__u32 slot;
 
 	if (bpfam_mount_of("getmap", path, mnt, &mi) ||
 	    pin_dir(path, mnt, dir, sizeof(dir)))
@@ -258,11 +257,13 @@ static int getmap_bpf(const char *path, const struct stat *st,
 	print_lookup(dir, "fmaps", &node, sizeof(node));
 	if (m->nr <= BPFAM_FMAP_INLINE)
 		return EXIT_OK;
-	if (published_seq(path, dir, node, &x.seq))
+	if (published(path, dir, node, &v))
 		return EXIT_FAIL;
-	printf("fmap_exts key {node %llu, seq %llu}: all %" PRIu32 " extents\n",
-	       (unsigned long long)node, (unsigned long long)x.seq, m->nr);
-	print_lookup(dir, "fmap_exts", &x, sizeof(x));
+	slot = v.slot;
+	printf("fmap_exts key %" PRIu32 " (the slot its fmaps value names, "
+	       "seq %llu): all %" PRIu32 " extents\n",
+	       slot, (unsigned long long)v.seq, m->nr);
+	print_lookup(dir, "fmap_exts", &slot, sizeof(slot));
 	return EXIT_OK;
 }
 

@@ -11,8 +11,10 @@
  * - The published form, in the pinned BPF maps the kernel fast path reads:
  *   a fixed-size struct bpfam_map_fmap in `fmaps` (key: the FUSE node id)
  *   with the first BPFAM_FMAP_INLINE extents, and for a file of more, a
- *   struct bpfam_map_exts with all of them in `fmap_exts` (key: node id and
- *   the entry's seq).  Each extent also carries its file offset, so that
+ *   struct bpfam_map_exts with all of them in slot `slot` of the
+ *   `fmap_exts` array (an array, not a hash: the verifier inlines its
+ *   lookup, so a fragmented file costs no second hash lookup; the same
+ *   seq in both says they belong together).  Each extent also carries its file offset, so that
  *   the resolver finds the extent of an offset by binary search.  Both are
  *   host-endian and fixed-size so that BTF describes every field and
  *   `bpftool map dump` prints them by name.
@@ -80,6 +82,12 @@ struct bpfam_fmap {
 /* Extents the `fmaps` value holds itself: most files have one. */
 #define BPFAM_FMAP_INLINE 4
 
+/* Slots of the `fmap_exts` array: files of more than BPFAM_FMAP_INLINE
+ * extents the kernel holds at once.  An array is allocated whole (8,200
+ * bytes a slot: 16.8 MB, as much as the `fmaps` hash's buckets); a file
+ * that finds no free slot is not published and the daemon serves it. */
+#define BPFAM_EXTS_SLOTS 2048
+
 /* An extent or strip as published: struct bpfam_extent and where it is in
  * the file. */
 struct bpfam_map_ext {
@@ -104,19 +112,19 @@ struct bpfam_map_fmap {
 	__u32 kind;    /* enum bpfam_fmap_kind */
 	__u32 nr;      /* extents (simple) or strips (interleaved) */
 	__u32 flags;   /* BPFAM_FMAP_* */
+	__u32 slot;    /* nr > BPFAM_FMAP_INLINE: its `fmap_exts` index */
+	__u32 rsvd;    /* zero */
 	/* ext[0..min(nr, BPFAM_FMAP_INLINE)); zeros after */
 	struct bpfam_map_ext ext[BPFAM_FMAP_INLINE];
 };
 
-/* Key of `fmap_exts`: a file's entry there belongs to one `fmaps` value. */
-struct bpfam_exts_key {
-	__u64 node; /* FUSE node id */
-	__u64 seq;  /* bpfam_map_fmap.seq of its `fmaps` value */
-};
-
-/* Value of `fmap_exts`, for a file of more than BPFAM_FMAP_INLINE. */
+/* Value of `fmap_exts` (index: bpfam_map_fmap.slot), for a file of more
+ * than BPFAM_FMAP_INLINE extents. */
 struct bpfam_map_exts {
-	__u64 seq; /* the key's, read again after the extents */
+	/* Its `fmaps` value's: a slot is reused, so the resolver takes the
+	 * extents only under the seq of the value that named the slot, and
+	 * reads it again after them.  Zero: a free slot. */
+	__u64 seq;
 	struct bpfam_map_ext ext[BPFAM_MAX_EXTENTS]; /* ext[0..nr); zeros after */
 };
 

@@ -230,12 +230,13 @@ BPFAM_INLINE int bpfam_resolve(const struct bpfam_fmap *fm, __u64 gen,
 /*
  * The published form of namespace fmap @fm: its `fmaps` value @pub, of
  * generation @gen and publication number @seq, and when @exts is not NULL
- * all of its extents there too (what `fmap_exts` holds for a file of more
- * than BPFAM_FMAP_INLINE).  -EINVAL, and nothing written, for an fmap
- * bpfam_fmap_check() refuses.
+ * all of its extents there too (what `fmap_exts` holds, in slot @slot, for
+ * a file of more than BPFAM_FMAP_INLINE).  -EINVAL, and nothing written,
+ * for an fmap bpfam_fmap_check() refuses.
  */
 BPFAM_INLINE int bpfam_fmap_publish(const struct bpfam_fmap *fm, __u64 gen,
-				    __u64 seq, struct bpfam_map_fmap *pub,
+				    __u64 seq, __u32 slot,
+				    struct bpfam_map_fmap *pub,
 				    struct bpfam_map_exts *exts)
 {
 	struct bpfam_map_ext x;
@@ -244,14 +245,16 @@ BPFAM_INLINE int bpfam_fmap_publish(const struct bpfam_fmap *fm, __u64 gen,
 
 	if (bpfam_fmap_check(fm, fm->size))
 		return -EINVAL;
-	*pub = (struct bpfam_map_fmap){.seq = seq,
-				       .gen = gen,
-				       .size = fm->size,
-				       .chunk = fm->chunk,
-				       .version = fm->version,
-				       .kind = fm->kind,
-				       .nr = fm->nr,
-				       .flags = fm->flags};
+	*pub = (struct bpfam_map_fmap){
+		.seq = seq,
+		.gen = gen,
+		.size = fm->size,
+		.chunk = fm->chunk,
+		.version = fm->version,
+		.kind = fm->kind,
+		.nr = fm->nr,
+		.flags = fm->flags,
+		.slot = fm->nr > BPFAM_FMAP_INLINE ? slot : 0};
 	if (exts)
 		exts->seq = seq;
 	for (i = 0; i < fm->nr; i++) {
@@ -315,9 +318,9 @@ BPFAM_INLINE int bpfam_find(const struct bpfam_map_ext *ext, __u32 max,
 
 /*
  * Translates pos like bpfam_resolve(), through published fmap @fm and,
- * when it has more than BPFAM_FMAP_INLINE extents, its `fmap_exts` entry
- * @exts: -ESTALE when that is missing (NULL) or of another seq, as when
- * the entry is being replaced.
+ * when it has more than BPFAM_FMAP_INLINE extents, the `fmap_exts` slot
+ * @exts it names: -ESTALE when that is missing (NULL: a slot past the
+ * array) or of another seq, as when the entry is being replaced.
  */
 BPFAM_INLINE int bpfam_resolve_pub(const struct bpfam_map_fmap *fm,
 				   const struct bpfam_map_exts *exts, __u64 gen,

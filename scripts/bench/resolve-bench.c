@@ -33,7 +33,8 @@ static int publish(struct resolve_test *skel, __u32 nr)
 	static struct bpfam_fmap fm;
 	static struct bpfam_map_exts exts;
 	struct bpfam_map_fmap pub;
-	struct bpfam_exts_key key = {.node = nr, .seq = nr};
+	__u64 node = nr;
+	__u32 slot = 0;
 	__u32 i;
 
 	memset(&fm, 0, sizeof(fm));
@@ -47,15 +48,14 @@ static int publish(struct resolve_test *skel, __u32 nr)
 		fm.ext[i].dev_off = (__u64)i << 30;
 		fm.ext[i].len = UNIT;
 	}
-	if (bpfam_fmap_publish(&fm, fm.gen, key.seq, &pub, &exts))
+	if (bpfam_fmap_publish(&fm, fm.gen, node, slot, &pub, &exts))
 		return -EINVAL;
 	if (nr > BPFAM_FMAP_INLINE &&
-	    bpf_map__update_elem(skel->maps.fmap_exts, &key, sizeof(key), &exts,
-				 sizeof(exts), BPF_ANY))
+	    bpf_map__update_elem(skel->maps.fmap_exts, &slot, sizeof(slot),
+				 &exts, sizeof(exts), BPF_ANY))
 		return -errno;
-	return bpf_map__update_elem(skel->maps.fmaps, &key.node,
-				    sizeof(key.node), &pub, sizeof(pub),
-				    BPF_ANY) ?
+	return bpf_map__update_elem(skel->maps.fmaps, &node, sizeof(node), &pub,
+				    sizeof(pub), BPF_ANY) ?
 		       -errno :
 		       0;
 }

@@ -6,7 +6,7 @@
  * goes through the validator and is published as the daemon does
  * (bpfam_fmap_publish(); one the validator refuses is published as is),
  * and some published values are then damaged behind the validator's back
- * (file offsets out of order, a missing or mismatched `fmap_exts` entry,
+ * (file offsets out of order, a free, missing or mismatched `fmap_exts` slot,
  * extent counts and random bytes), as bpftool could.  Every offset is
  * answered by the C build of bpfam_resolve_pub() (this program, UBSan on),
  * by the BPF build (the resolve_test syscall twin, test-run in this kernel
@@ -50,11 +50,11 @@ struct fcase {
 	__u64 fstart[BPFAM_MAX_EXTENTS]; /* simple: file offset of ext[i] */
 	enum bad bad;
 	const char *what;
-	/* as published: `fmaps` value, and `fmap_exts` value under key
-	 * {node, exts_seq} when has_exts */
+	/* as published: `fmaps` value, and `fmap_exts` value in slot
+	 * exts_slot when has_exts (every other slot is zero: free) */
 	struct bpfam_map_fmap pub;
 	struct bpfam_map_exts exts;
-	__u64 exts_seq;
+	__u32 exts_slot;
 	int has_exts;
 };
 
@@ -392,7 +392,7 @@ static __u32 pub_nr(const struct fcase *fc)
 /* The published form as the layout says, whatever the validator thinks:
  * what bpfam_fmap_publish() must write for a valid fmap, and what a
  * malformed one looks like in the maps. */
-static void raw_publish(struct fcase *fc, __u64 seq)
+static void raw_publish(struct fcase *fc, __u64 seq, __u32 slot)
 {
 	const struct bpfam_fmap *fm = &fc->fm;
 	struct bpfam_map_ext *x;
@@ -400,7 +400,7 @@ static void raw_publish(struct fcase *fc, __u64 seq)
 
 	memset(&fc->pub, 0, sizeof(fc->pub));
 	memset(&fc->exts, 0, sizeof(fc->exts));
-	fc->pub.seq = fc->exts.seq = fc->exts_seq = seq;
+	fc->pub.seq = fc->exts.seq = seq;
 	fc->pub.gen = fm->gen;
 	fc->pub.size = fm->size;
 	fc->pub.chunk = fm->chunk;
@@ -421,20 +421,23 @@ static void raw_publish(struct fcase *fc, __u64 seq)
 			fc->pub.ext[i] = *x;
 	}
 	fc->has_exts = fm->nr > BPFAM_FMAP_INLINE;
+	fc->exts_slot = slot;
+	if (fc->has_exts)
+		fc->pub.slot = slot;
 }
 
 /* Publishes fc as the daemon would; 0 when the validator's verdict and
  * bpfam_fmap_publish()'s output are what the generator intended. */
-static int publish(struct fcase *fc, __u64 seq)
+static int publish(struct fcase *fc, __u64 seq, __u32 slot)
 {
 	static struct bpfam_map_fmap pub;
 	static struct bpfam_map_exts exts;
 	int valid = fc->bad == GOOD || fc->bad == OVERLAP, rc;
 
-	raw_publish(fc, seq);
+	raw_publish(fc, seq, slot);
 	memset(&pub, 0, sizeof(pub));
 	memset(&exts, 0, sizeof(exts));
-	rc = bpfam_fmap_publish(&fc->fm, fc->fm.gen, seq, &pub, &exts);
+	rc = bpfam_fmap_publish(&fc->fm, fc->fm.gen, seq, slot, &pub, &exts);
 	if (!valid)
 		return rc == -EINVAL ? 0 : -1;
 	return !rc && !memcmp(&pub, &fc->pub, sizeof(pub)) &&
@@ -474,8 +477,15 @@ static void damage(struct fcase *fc)
 		fc->what = "two extents swapped";
 		break;
 	case 2:
-		fc->has_exts = 0;
-		fc->what = "no fmap_exts entry";
+		if (chance(50)) {
+			fc->has_exts = 0;
+			fc->what = "a free fmap_exts slot";
+		} else {
+			fc->pub.slot = chance(50) ?
+					       rnd() :
+					       between(0, BPFAM_EXTS_SLOTS + 2);
+			fc->what = "another fmap_exts slot";
+		}
 		break;
 	case 3:
 		fc->exts.seq ^= between(1, U64_MAX);
@@ -505,10 +515,16 @@ static void damage(struct fcase *fc)
 	}
 }
 
-/* The `fmap_exts` entry the lookup by {node, pub.seq} finds, if any. */
+/* The `fmap_exts` slot the lookup by pub.slot finds: none past the
+ * array, the case's extents in its own slot, zeros (free) in any other. */
 static const struct bpfam_map_exts *found_exts(const struct fcase *fc)
 {
-	return fc->has_exts && fc->exts_seq == fc->pub.seq ? &fc->exts : NULL;
+	static const struct bpfam_map_exts free_slot;
+
+	if (fc->pub.slot >= BPFAM_EXTS_SLOTS)
+		return NULL;
+	return fc->has_exts && fc->pub.slot == fc->exts_slot ? &fc->exts :
+							       &free_slot;
 }
 
 /* What resolve must answer, from the layout gen_fmap() intended. */
@@ -746,16 +762,20 @@ static int fill_devs(struct resolve_test *skel)
 	return 0;
 }
 
+/* Slot @slot of the twin's `fmap_exts` set to @v. */
+static int put_slot(struct resolve_test *skel, __u32 slot,
+		    const struct bpfam_map_exts *v)
+{
+	return bpf_map__update_elem(skel->maps.fmap_exts, &slot, sizeof(slot),
+				    v, sizeof(*v), BPF_ANY);
+}
+
 /* fc into the twin's maps under node id key, as the daemon publishes it
- * (the `fmap_exts` entry first), damaged or not. */
+ * (the `fmap_exts` slot first), damaged or not. */
 static int put_maps(struct resolve_test *skel, const struct fcase *fc,
 		    __u64 key)
 {
-	struct bpfam_exts_key xkey = {.node = key, .seq = fc->exts_seq};
-
-	if (fc->has_exts &&
-	    bpf_map__update_elem(skel->maps.fmap_exts, &xkey, sizeof(xkey),
-				 &fc->exts, sizeof(fc->exts), BPF_ANY))
+	if (fc->has_exts && put_slot(skel, fc->exts_slot, &fc->exts))
 		return -1;
 	return bpf_map__update_elem(skel->maps.fmaps, &key, sizeof(key),
 				    &fc->pub, sizeof(fc->pub), BPF_ANY);
@@ -767,7 +787,7 @@ static int run_cases(struct resolve_test *skel, struct tally *t,
 	int prog_fd = bpf_program__fd(skel->progs.resolve_test);
 	static struct fcase fc;
 	static __u64 q[MAX_QUERY];
-	struct bpfam_exts_key xkey;
+	static const struct bpfam_map_exts free_slot;
 	unsigned long n;
 	int i, nq;
 
@@ -775,7 +795,8 @@ static int run_cases(struct resolve_test *skel, struct tally *t,
 		__u64 key = 1 + n % NKEYS;
 
 		gen_fmap(&fc);
-		if (publish(&fc, n + 1) && t->misjudged++ < MAX_REPORT)
+		if (publish(&fc, n + 1, n % BPFAM_EXTS_SLOTS) &&
+		    t->misjudged++ < MAX_REPORT)
 			printf("# validator or publication wrong: %s fmap (%s) "
 			       "kind %u nr %u\n",
 			       fc.bad == GOOD ? "valid" : "odd", fc.what,
@@ -790,10 +811,9 @@ static int run_cases(struct resolve_test *skel, struct tally *t,
 		for (i = 0; i < nq; i++)
 			if (one_case(t, prog_fd, &fc, key, q[i]))
 				return -1;
-		/* The daemon deletes it once the new value replaced it. */
-		xkey = (struct bpfam_exts_key){.node = key, .seq = fc.exts_seq};
-		if (fc.has_exts && bpf_map__delete_elem(skel->maps.fmap_exts,
-							&xkey, sizeof(xkey), 0))
+		/* The daemon zeroes a slot once the new value replaced the
+		 * one that named it. */
+		if (fc.has_exts && put_slot(skel, fc.exts_slot, &free_slot))
 			return -1;
 	}
 	return 0;

@@ -92,7 +92,7 @@ static int put_fmap(struct resolve_test *skel)
 	struct bpfam_map_fmap pub;
 	__u64 key = 7;
 
-	return bpfam_fmap_publish(&fm, fm.gen, 1, &pub, NULL) ?:
+	return bpfam_fmap_publish(&fm, fm.gen, 1, 0, &pub, NULL) ?:
 		       bpf_map__update_elem(skel->maps.fmaps, &key, sizeof(key),
 					    &pub, sizeof(pub), BPF_ANY);
 }

@@ -313,9 +313,10 @@ static void published_search(void **state)
 	simple(BPFAM_MAX_EXTENTS, UNIT);
 	fm.ext[7].len = 3 * UNIT; /* not all the same length */
 	fm.size += 2 * UNIT;
-	assert_int_equal(bpfam_fmap_publish(&fm, GEN, 9, &pub, &exts), 0);
+	assert_int_equal(bpfam_fmap_publish(&fm, GEN, 9, 7, &pub, &exts), 0);
 	assert_int_equal(pub.seq, 9);
 	assert_int_equal(exts.seq, 9);
+	assert_int_equal(pub.slot, 7);
 	assert_int_equal(pub.ext[3].file_off, 3 * UNIT);
 	assert_int_equal(exts.ext[8].file_off, 10 * UNIT);
 	for (i = 0; i < BPFAM_MAX_EXTENTS; i++) {
@@ -357,7 +358,7 @@ static void published_inline(void **state)
 	(void)state;
 	simple(BPFAM_FMAP_INLINE, UNIT);
 	memset(&exts, 0xff, sizeof(exts));
-	assert_int_equal(bpfam_fmap_publish(&fm, GEN, 3, &pub, NULL), 0);
+	assert_int_equal(bpfam_fmap_publish(&fm, GEN, 3, 0, &pub, NULL), 0);
 	assert_int_equal(pub_at(3 * UNIT + 5, NULL, &r), 0);
 	assert_int_equal(r.dev_off, (3ULL << 30) + 5);
 	assert_int_equal(pub_at(3 * UNIT + 5, &exts, &r), 0);
@@ -367,7 +368,7 @@ static void published_inline(void **state)
 	pub.nr = 0;
 	assert_int_equal(pub_at(0, NULL, &r), -EINVAL);
 	interleaved(3, UNIT, 3 * UNIT, 7 * UNIT + 1);
-	assert_int_equal(bpfam_fmap_publish(&fm, GEN, 4, &pub, NULL), 0);
+	assert_int_equal(bpfam_fmap_publish(&fm, GEN, 4, 0, &pub, NULL), 0);
 	assert_int_equal(pub.ext[2].file_off, 2 * UNIT);
 	assert_int_equal(pub_at(7 * UNIT, NULL, &r), 0);
 	assert_int_equal(r.dev, 1);
@@ -376,7 +377,8 @@ static void published_inline(void **state)
 	/* a strip one byte short of its chunks */
 	fm.ext[1].len = 2 * UNIT;
 	memset(&pub, 0xab, sizeof(pub));
-	assert_int_equal(bpfam_fmap_publish(&fm, GEN, 5, &pub, NULL), -EINVAL);
+	assert_int_equal(bpfam_fmap_publish(&fm, GEN, 5, 0, &pub, NULL),
+			 -EINVAL);
 	assert_int_equal(pub.seq, 0xababababababababULL);
 }
 

@@ -423,6 +423,85 @@ static void end_live_bad_record(void **state)
 		   "log record 1 at offset");
 }
 
+/* How many records a fresh cursor plays, and where it stops. */
+static int playable(struct logdev *d, struct bpfam_log *cursor)
+{
+	struct bpfam_record out;
+	struct bpfam_err err;
+	int n = 0, rc;
+
+	bpfam_log_init(cursor, &d->dev, &d->sb);
+	while ((rc = bpfam_log_next(cursor, &out, &err)) == 1)
+		n++;
+	assert_int_equal(rc, 0);
+	return n;
+}
+
+/* Group mode: appended records are invisible (unsealed) until a flush
+ * seals them all; a crash before it leaves a torn tail that clears to a
+ * log that plays. */
+static void group_commit(void **state)
+{
+	struct logdev *d = *state;
+	struct bpfam_group g;
+	struct bpfam_record r;
+	struct bpfam_log cursor;
+	struct bpfam_err err;
+	uint64_t sealed;
+
+	mknod_record(&r, 2, "a");
+	append(d, &r);
+	bpfam_log_group(&d->log, &g);
+	mknod_record(&r, 3, "b");
+	append(d, &r);
+	big_record(&r);
+	append(d, &r);
+	assert_int_equal(playable(d, &cursor), 1);
+	assert_int_equal(bpfam_group_sync(&g), 0);
+	assert_int_equal(g.flushes, 1);
+	assert_int_equal(playable(d, &cursor), 3);
+	assert_int_equal(bpfam_log_check_end(&cursor, &err), 0);
+	sealed = d->log.tail;
+
+	/* The daemon dies before the next flush: no record, a torn tail. */
+	mknod_record(&r, 4, "c");
+	append(d, &r);
+	assert_int_equal(playable(d, &cursor), 3);
+	assert_int_equal(cursor.tail, sealed);
+	assert_true(bpfam_log_torn_bytes(&cursor) > 0);
+	assert_err(bpfam_log_check_end(&cursor, &err), EBADMSG, &err,
+		   "unfinished append");
+	assert_int_equal(bpfam_log_clear_tail(&cursor), 0);
+	assert_int_equal(bpfam_log_check_end(&cursor, &err), 0);
+	bpfam_group_destroy(&g);
+}
+
+/* Group mode never leaves more than BPFAM_REC_MAX bytes unsealed, the
+ * window a torn tail is cleared over: a big record flushes first. */
+static void group_window(void **state)
+{
+	struct logdev *d = *state;
+	struct bpfam_group g;
+	struct bpfam_record r;
+	struct bpfam_log cursor;
+	int i, n;
+
+	bpfam_log_group(&d->log, &g);
+	big_record(&r);
+	n = BPFAM_REC_MAX / bpfam_record_size(&r) + 2;
+	for (i = 0; i < n; i++) {
+		append(d, &r);
+		assert_true(d->log.tail - bpfam_group_durable(&g) <=
+			    BPFAM_REC_MAX);
+	}
+	assert_true(g.flushes >= 1);
+	i = playable(d, &cursor);
+	assert_true(i > 0 && i < n);
+	assert_int_equal(bpfam_group_sync(&g), 0);
+	assert_int_equal(playable(d, &cursor), n);
+	bpfam_group_destroy(&g);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -434,6 +513,7 @@ int main(void)
 		T(append_needs_writer), T(seal_flush_fails),
 		T(body_flush_fails),	T(end_live_appended),
 		T(end_live_stray),	T(end_live_bad_record),
+		T(group_commit),	T(group_window),
 	};
 
 	return cmocka_run_group_tests_name("log", tests, NULL, NULL);

@@ -94,7 +94,7 @@ check_cmd "kernel check: fmapedit put restores device 0 of devs" fmapedit put "$
 check_cmd "kernel check: restored: the victim reads its pattern again" fastio read $V 31
 
 # The same with bpftool map update proper: the value as hex bytes, taken
-# from `bpftool -j map lookup`, with extent 0's dev_off (bytes 56..63 of
+# from `bpftool -j map lookup`, with extent 0's dev_off (bytes 64..71 of
 # struct bpfam_map_fmap, little-endian) set past the end of the device
 key=()
 for i in 0 1 2 3 4 5 6 7; do key+=("$(printf %02x $(((node >> (8 * i)) & 255)))"); done
@@ -110,7 +110,7 @@ else
 	echo
 fi
 orig=("${val[@]}")
-for i in 0 1 2 3 4 5 6 7; do val[56 + i]=$(printf %02x $(((beyond >> (8 * i)) & 255))); done
+for i in 0 1 2 3 4 5 6 7; do val[64 + i]=$(printf %02x $(((beyond >> (8 * i)) & 255))); done
 check_cmd "bpftool map update pinned fmaps: extent 0 past the end of the device" \
 	bpftool map update pinned "$FM" key hex "${key[@]}" value hex "${val[@]}"
 check "bpftool map lookup shows the new dev_off" \
