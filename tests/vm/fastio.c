@@ -32,13 +32,31 @@
  *                                   changes the file meanwhile; SIGBUS (a
  *                                   page past a shrunk end) is counted, not
  *                                   fatal; prints "ops N sigbus S"
- *   fastio poison FILE OFF          madvise(MADV_HWPOISON) the page of a
- *                                   shared mapping of FILE at OFF
- *   fastio poison-dev DEV OFF       madvise(MADV_HWPOISON) the page at OFF of
- *                                   a 2 MiB-aligned shared mapping of a
- *                                   device-dax DEV; prints "poisoned" and the
- *                                   SIGBUS it got for it ("sigbus AR", "AO",
- *                                   "code N" or "none")
+ *   fastio poison FILE OFF [GO]     madvise(MADV_HWPOISON) the page of a
+ *                                   shared mapping of FILE at OFF, faulted in
+ *                                   first (with GO: print "mapped", then wait
+ *                                   until the file GO exists); prints
+ *                                   "poisoned" and the SIGBUS it got for it:
+ *                                   "sigbus AR|AO|code N addr ok|bad" (the
+ *                                   address is the page's or not) or "none"
+ *   fastio poison-dev DEV OFF       the same through a 2 MiB-aligned shared
+ *                                   mapping of a device-dax DEV
+ *   fastio odirect FILE OFF LEN TARGET GO  map LEN bytes of FILE at OFF
+ *                                   and open TARGET O_DIRECT, print "ready",
+ *                                   wait until the file GO exists, print
+ *                                   "writing" and write the mapped bytes
+ *                                   into TARGET (the pages stay pinned while
+ *                                   that write is in flight); then "ok N"
+ *                                   or the errno
+ *   fastio victim FILE OFF SECS [early]  map the page of FILE at OFF
+ *                                   (with "early": prctl PR_MCE_KILL_EARLY),
+ *                                   print "mapped", wait up to SECS seconds
+ *                                   for a SIGBUS, then load from the page;
+ *                                   prints "wait none|sigbus ..." and "load
+ *                                   ok|sigbus ..." as poison does
+ *   fastio map-dev DEV OFF          store and load a byte at OFF through a
+ *                                   2 MiB-aligned shared mapping of DEV;
+ *                                   prints "ok", "SIGBUS" or "mmap ERRNO"
  *   fastio pread FILE OFF LEN       one pread(); prints "ok N" or the errno
  *   fastio pwrite FILE OFF LEN      one pwrite() of zeros; same output
  *   fastio touch FILE OFF           load one byte at OFF through a shared
@@ -93,11 +111,13 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -533,6 +553,7 @@ static const char *errname(int e)
 	case EIO: return "EIO";
 	case EROFS: return "EROFS";
 	case ENOENT: return "ENOENT";
+	case EACCES: return "EACCES";
 	default:
 		snprintf(b, sizeof(b), "errno %d", e);
 		return b;
@@ -755,7 +776,46 @@ static int do_storm(const char *path, uint64_t secs, uint64_t nthreads)
 	return 0;
 }
 
-static int do_poison(const char *path, uint64_t off)
+static volatile sig_atomic_t bus_code = -1;
+static void *volatile bus_addr;
+
+static void on_bus_info(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	bus_code = si->si_code;
+	bus_addr = si->si_addr;
+}
+
+static void catch_bus_info(void)
+{
+	struct sigaction sa = {.sa_sigaction = on_bus_info,
+			       .sa_flags = SA_SIGINFO};
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, NULL))
+		die("sigaction");
+}
+
+/* The SIGBUS caught, if any: "none", or "sigbus AR|AO|code N addr ok|bad" */
+static void print_bus(const volatile char *page)
+{
+	if (bus_code == -1) {
+		printf("none\n");
+		return;
+	}
+	if (bus_code == BUS_MCEERR_AR)
+		printf("sigbus AR");
+	else if (bus_code == BUS_MCEERR_AO)
+		printf("sigbus AO");
+	else
+		printf("sigbus code %d", (int)bus_code);
+	printf(" addr %s\n",
+	       ((uintptr_t)bus_addr & ~4095UL) == (uintptr_t)page ? "ok" : "bad");
+}
+
+/* Map the page of FILE at OFF shared and fault it in */
+static volatile char *map_page(const char *path, uint64_t off)
 {
 	uint64_t size, pg = off & ~4095ULL;
 	int fd = open_file(path, O_RDWR, &size);
@@ -764,59 +824,181 @@ static int do_poison(const char *path, uint64_t off)
 	m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, pg);
 	if (m == MAP_FAILED)
 		die("mmap");
-	(void)m[0]; /* map the page: MADV_HWPOISON works on mapped pages */
+	(void)m[0];
+	return m;
+}
+
+static void wait_for(const char *go)
+{
+	while (access(go, F_OK))
+		usleep(20000);
+}
+
+/*
+ * MADV_HWPOISON the page of FILE at OFF through a shared mapping, faulted
+ * in first (and, with GO, kept until the file GO exists: "mapped" says
+ * so).  Prints the SIGBUS the kernel sent for it.
+ */
+static int do_poison(const char *path, uint64_t off, const char *go)
+{
+	volatile char *m = map_page(path, off);
+
+	if (go) {
+		printf("mapped\n");
+		fflush(stdout);
+		wait_for(go);
+	}
+	catch_bus_info();
 	if (madvise((void *)m, 4096, MADV_HWPOISON))
 		die("madvise(MADV_HWPOISON)");
+	printf("poisoned ");
+	print_bus(m);
 	return 0;
 }
 
-static volatile sig_atomic_t bus_code = -1;
+static sigjmp_buf bus_info_jb;
+static volatile sig_atomic_t bus_info_jump;
 
-static void on_bus_info(int sig, siginfo_t *si, void *uc)
+static void on_bus_info_jump(int sig, siginfo_t *si, void *uc)
 {
-	(void)sig;
-	(void)uc;
-	bus_code = si->si_code;
+	on_bus_info(sig, si, uc);
+	if (bus_info_jump)
+		siglongjmp(bus_info_jb, 1);
+}
+
+/*
+ * Map the page of FILE at OFF (asking for the early kill of memory
+ * failures with "early") and wait, up to SECS seconds, for a SIGBUS:
+ * another process poisons the page.  Then load from the page.  Prints
+ * "mapped", then what came while waiting and on the load, as poison does:
+ * "wait none|sigbus ..." and "load ok|sigbus ...".
+ */
+static int do_victim(const char *path, uint64_t off, unsigned int secs,
+		     bool early)
+{
+	struct sigaction sa = {.sa_sigaction = on_bus_info_jump,
+			       .sa_flags = SA_SIGINFO};
+	volatile char *m = map_page(path, off);
+	unsigned int i;
+
+	if (early && prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY,
+			   0, 0))
+		die("prctl(PR_MCE_KILL_EARLY)");
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, NULL))
+		die("sigaction");
+	printf("mapped\n");
+	fflush(stdout);
+	for (i = 0; i < secs * 50 && bus_code == -1; i++)
+		usleep(20000);
+	printf("wait ");
+	print_bus(m);
+	bus_code = -1;
+	if (!sigsetjmp(bus_info_jb, 1)) {
+		bus_info_jump = 1;
+		(void)m[0];
+		bus_info_jump = 0;
+	}
+	printf("load ");
+	if (bus_code == -1)
+		printf("ok\n");
+	else
+		print_bus(m);
+	return 0;
+}
+
+/*
+ * O_DIRECT-write LEN bytes of a shared mapping of FILE from OFF into
+ * TARGET: the kernel pins the mapped pages for as long as TARGET's write
+ * is in flight (a FUSE server that does not answer keeps it so).  Prints
+ * "ready" once both are open and the pages mapped, waits until the file
+ * GO exists, prints "writing", then the write's result.
+ */
+static int do_odirect(const char *path, uint64_t off, uint64_t len,
+		      const char *target, const char *go)
+{
+	uint64_t size, i;
+	int fd = open_file(path, O_RDWR, &size), out;
+	volatile char *m;
+
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+	if (m == MAP_FAILED)
+		die("mmap");
+	for (i = 0; i < len; i += 4096)
+		(void)m[i];
+	out = open(target, O_WRONLY | O_CREAT | O_DIRECT, 0644);
+	if (out < 0)
+		die(target);
+	printf("ready\n");
+	fflush(stdout);
+	wait_for(go);
+	printf("writing\n");
+	fflush(stdout);
+	print_result(pwrite(out, (void *)m, len, 0));
+	return 0;
+}
+
+/*
+ * Map the 2 MiB of device-dax DEV around OFF at a 2 MiB-aligned address
+ * (device-dax wants its alignment): the mapping, or MAP_FAILED and errno.
+ */
+static char *map_dev_huge(int fd, uint64_t off)
+{
+	const size_t huge = 2 << 20;
+	uintptr_t a;
+	char *r;
+
+	r = mmap(NULL, 2 * huge, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r == MAP_FAILED)
+		die("mmap reserve");
+	a = ((uintptr_t)r + huge - 1) & ~(uintptr_t)(huge - 1);
+	return mmap((void *)a, huge, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_FIXED, fd, off & ~(uint64_t)(huge - 1));
+}
+
+/* Store and load a byte at OFF of a mapping of DEV: ok, SIGBUS, or errno */
+static int do_map_dev(const char *path, uint64_t off)
+{
+	int fd = open(path, O_RDWR);
+	volatile char *m;
+
+	if (fd < 0)
+		die(path);
+	m = map_dev_huge(fd, off);
+	if (m == MAP_FAILED) {
+		printf("mmap %s\n", errname(errno));
+		return 0;
+	}
+	signal(SIGBUS, on_bus);
+	if (sigsetjmp(bus_jb, 1)) {
+		printf("SIGBUS\n");
+		return 0;
+	}
+	m[off & ((2 << 20) - 1)] ^= 0;
+	printf("ok\n");
+	return 0;
 }
 
 static int do_poison_dev(const char *path, uint64_t off)
 {
 	const size_t huge = 2 << 20;
 	uint64_t base = off & ~(uint64_t)(huge - 1);
-	struct sigaction sa = {.sa_sigaction = on_bus_info,
-			       .sa_flags = SA_SIGINFO};
 	int fd = open(path, O_RDWR);
-	uintptr_t a;
-	char *r;
-	volatile char *m;
+	volatile char *m, *page;
 
 	if (fd < 0)
 		die(path);
-	/* device-dax wants a mapping aligned to its 2 MiB alignment */
-	r = mmap(NULL, 2 * huge, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (r == MAP_FAILED)
-		die("mmap reserve");
-	a = ((uintptr_t)r + huge - 1) & ~(uintptr_t)(huge - 1);
-	m = mmap((void *)a, huge, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-		 fd, base);
+	m = map_dev_huge(fd, off);
 	if (m == MAP_FAILED)
 		die("mmap device");
-	(void)m[off - base]; /* map the page: MADV_HWPOISON works on mapped pages */
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGBUS, &sa, NULL))
-		die("sigaction");
+	page = m + (off & ~4095ULL) - base;
+	(void)*page; /* map the page: MADV_HWPOISON works on mapped pages */
+	catch_bus_info();
 	/* the kernel sends the caller SIGBUS (BUS_MCEERR_AR) on the way out */
-	if (madvise((void *)(m + (off & ~4095ULL) - base), 4096, MADV_HWPOISON))
+	if (madvise((void *)page, 4096, MADV_HWPOISON))
 		die("madvise(MADV_HWPOISON)");
-	printf("poisoned sigbus ");
-	if (bus_code == -1)
-		printf("none\n");
-	else if (bus_code == BUS_MCEERR_AR)
-		printf("AR\n");
-	else if (bus_code == BUS_MCEERR_AO)
-		printf("AO\n");
-	else
-		printf("code %d\n", (int)bus_code);
+	printf("poisoned ");
+	print_bus(page);
 	return 0;
 }
 
@@ -844,6 +1026,7 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && strcmp(cmd, "gen") && strcmp(cmd, "check") &&
 	    strcmp(cmd, "poison") && strcmp(cmd, "poison-dev") &&
+	    strcmp(cmd, "map-dev") &&
 	    strcmp(cmd, "touch"))
 		seed = num(argv[3]);
 	if (argc == 4 && !strcmp(cmd, "write"))
@@ -893,8 +1076,16 @@ int main(int argc, char **argv)
 		seed = num(argv[3]);
 		return do_storm(argv[2], num(argv[4]), num(argv[5]));
 	}
-	if (argc == 4 && !strcmp(cmd, "poison"))
-		return do_poison(argv[2], num(argv[3]));
+	if ((argc == 4 || argc == 5) && !strcmp(cmd, "poison"))
+		return do_poison(argv[2], num(argv[3]), argc == 5 ? argv[4] : NULL);
+	if (argc == 7 && !strcmp(cmd, "odirect"))
+		return do_odirect(argv[2], num(argv[3]), num(argv[4]), argv[5],
+				  argv[6]);
+	if ((argc == 5 || argc == 6) && !strcmp(cmd, "victim"))
+		return do_victim(argv[2], num(argv[3]), num(argv[4]),
+				 argc == 6 && !strcmp(argv[5], "early"));
+	if (argc == 4 && !strcmp(cmd, "map-dev"))
+		return do_map_dev(argv[2], num(argv[3]));
 	if (argc == 4 && !strcmp(cmd, "poison-dev"))
 		return do_poison_dev(argv[2], num(argv[3]));
 	if (argc == 4 && !strcmp(cmd, "touch"))
@@ -922,8 +1113,11 @@ int main(int argc, char **argv)
 		"       fastio faults FILE SEED LEN STOP\n"
 		"       fastio storm FILE SEED SECS THREADS\n"
 		"       fastio gen|check SEED SIZE\n"
-		"       fastio poison|touch FILE OFF\n"
-		"       fastio poison-dev DEV OFF\n"
+		"       fastio poison FILE OFF [GO]\n"
+		"       fastio victim FILE OFF SECS [early]\n"
+		"       fastio odirect FILE OFF LEN TARGET GO\n"
+		"       fastio touch FILE OFF\n"
+		"       fastio poison-dev|map-dev DEV OFF\n"
 		"       fastio pread|pwrite FILE OFF LEN\n");
 	return 2;
 }

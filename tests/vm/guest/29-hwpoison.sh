@@ -1,16 +1,23 @@
 #!/bin/bash
-# Memory failure on a bpfam file (kpatch 0002 + 0007): MADV_HWPOISON on a
-# page of a fast-path mapping makes device-dax tell fuse; reads of that page
-# then fail with EIO (a read into it is short), loads get SIGBUS, the rest
-# of the file and other files keep working, the kernel stays up.  Runs
-# last among the single-guest tests: the failed range stays failed for the
-# life of the connection.
+# Memory failure on a bpfam file (kpatch: device-dax tells fuse, fs/dax
+# gave the page its file): MADV_HWPOISON on a page of a fast-path mapping
+# sends the process that poisoned it SIGBUS BUS_MCEERR_AR at the page's
+# address.  Other processes that map the page follow Linux's policy: one
+# that asked for the early kill (prctl PR_MCE_KILL_EARLY, or sysctl
+# vm.memory_failure_early_kill) gets BUS_MCEERR_AO at once, the others
+# BUS_MCEERR_AR when they next touch it; processes that map other pages or
+# files get nothing.  None of it waits for a server stuck inside a
+# SETATTR of the file.  Reads of the page then fail with EIO (a read into
+# it is short), loads get SIGBUS, the rest of the file and other files keep
+# working, the kernel stays up.  Runs last among the single-guest tests:
+# the failed range stays failed for the life of the connection.
 . /vmtests/guest/fastlib.sh
 set -u
 
 DEV=/dev/dax0.0
 MNT=/mnt/bpfam
 P=$((4 << 20)) # the poisoned page's file offset
+GO=/tmp/poison.go
 need_or_end bpfam bpfamd fastio jq
 
 fast_mount $DEV $MNT
@@ -24,9 +31,73 @@ check_cmd "pwrite() a pattern into $B" fastio write $B 42
 out=$(fastio mmap-read $B 42 2>&1)
 check "$B is mapped and read before the poison ($out)" test $? -eq 0
 
+# said_mapped FILE: wait up to 10 s for "mapped" in FILE
+said_mapped() {
+	for _ in $(seq 100); do
+		grep -q mapped "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+rm -f $GO
+fastio victim $A $P 15 >/tmp/v.same 2>&1 &
+vs=$!
+fastio victim $A $P 15 early >/tmp/v.early 2>&1 &
+ve=$!
+fastio victim $A $((P + 8192)) 15 >/tmp/v.page 2>&1 &
+vp=$!
+fastio victim $B $P 15 >/tmp/v.file 2>&1 &
+vf=$!
+fastio poison $A $P $GO >/tmp/poisoner 2>&1 &
+pp=$!
+for f in /tmp/v.same /tmp/v.early /tmp/v.page /tmp/v.file /tmp/poisoner; do
+	check "$f: its page is mapped" said_mapped $f
+done
+
+# The server stuck in a SETATTR of A, which holds A's invalidate_lock
+dpid=$(pidof bpfamd)
+if ! [ "$dpid" -gt 0 ] 2>/dev/null; then
+	not_ok "one bpfamd runs (pids: $dpid)"
+	tap_done
+	exit 1
+fi
+check_cmd "SIGSTOP bpfamd" kill -STOP "$dpid"
+truncate -s 6M $A &
+tp=$!
+sleep 1
+check "truncate -s 6M of $A waits for the stopped server" kill -0 $tp
 dmesg -c >/dev/null 2>&1
-check_cmd "madvise(MADV_HWPOISON) on the page at 4 MiB of a mapping of $A" \
-	fastio poison $A $P
+touch $GO
+for _ in $(seq 200); do
+	grep -q poisoned /tmp/poisoner && break
+	sleep 0.1
+done
+check "MADV_HWPOISON did not wait for the server stuck in SETATTR" \
+	grep -q poisoned /tmp/poisoner
+r=$(tail -1 /tmp/poisoner)
+check "the poisoner gets SIGBUS BUS_MCEERR_AR at the page (got: $r)" \
+	test "$r" = "poisoned sigbus AR addr ok"
+check_cmd "SIGCONT bpfamd" kill -CONT "$dpid"
+wait $tp
+check "the truncation then completes" test "$(stat -c %s $A)" = $((6 << 20))
+wait $pp $vs $ve $vp $vf
+# victim FILE WHAT EXPECT: line WHAT ("wait" or "load") of victim FILE
+victim() { test "$(sed -n "s/^$2 //p" "$1")" = "$3"; }
+check "a process mapping the same page gets nothing at once (late kill)" \
+	victim /tmp/v.same wait none
+check "... and SIGBUS BUS_MCEERR_AR at the page when it loads from it" \
+	victim /tmp/v.same load "sigbus AR addr ok"
+check "one that asked for the early kill gets BUS_MCEERR_AO at the page at once" \
+	victim /tmp/v.early wait "sigbus AO addr ok"
+# untouched FILE: victim FILE got no signal and its load worked
+untouched() { victim "$1" wait none && victim "$1" load ok; }
+check "a process mapping another page of $A gets nothing, loads fine" \
+	untouched /tmp/v.page
+check "a process mapping a page of $B gets nothing, loads fine" \
+	untouched /tmp/v.file
+for f in /tmp/v.same /tmp/v.early /tmp/v.page /tmp/v.file; do
+	sed "s|^|#   $f: |" $f
+done
 dmesg | grep -iE 'memory failure|hwpoison|fmap' | head -5 | sed 's/^/#   /'
 
 r=$(fastio pread $A $P 4096)
