@@ -39,6 +39,9 @@
  *                                   device-dax DEV; prints "poisoned" and the
  *                                   SIGBUS it got for it ("sigbus AR", "AO",
  *                                   "code N" or "none")
+ *   fastio map-dev DEV OFF          store and load a byte at OFF through a
+ *                                   2 MiB-aligned shared mapping of DEV;
+ *                                   prints "ok", "SIGBUS" or "mmap ERRNO"
  *   fastio pread FILE OFF LEN       one pread(); prints "ok N" or the errno
  *   fastio pwrite FILE OFF LEN      one pwrite() of zeros; same output
  *   fastio touch FILE OFF           load one byte at OFF through a shared
@@ -533,6 +536,7 @@ static const char *errname(int e)
 	case EIO: return "EIO";
 	case EROFS: return "EROFS";
 	case ENOENT: return "ENOENT";
+	case EACCES: return "EACCES";
 	default:
 		snprintf(b, sizeof(b), "errno %d", e);
 		return b;
@@ -779,6 +783,47 @@ static void on_bus_info(int sig, siginfo_t *si, void *uc)
 	bus_code = si->si_code;
 }
 
+/*
+ * Map the 2 MiB of device-dax DEV around OFF at a 2 MiB-aligned address
+ * (device-dax wants its alignment): the mapping, or MAP_FAILED and errno.
+ */
+static char *map_dev_huge(int fd, uint64_t off)
+{
+	const size_t huge = 2 << 20;
+	uintptr_t a;
+	char *r;
+
+	r = mmap(NULL, 2 * huge, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r == MAP_FAILED)
+		die("mmap reserve");
+	a = ((uintptr_t)r + huge - 1) & ~(uintptr_t)(huge - 1);
+	return mmap((void *)a, huge, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_FIXED, fd, off & ~(uint64_t)(huge - 1));
+}
+
+/* Store and load a byte at OFF of a mapping of DEV: ok, SIGBUS, or errno */
+static int do_map_dev(const char *path, uint64_t off)
+{
+	int fd = open(path, O_RDWR);
+	volatile char *m;
+
+	if (fd < 0)
+		die(path);
+	m = map_dev_huge(fd, off);
+	if (m == MAP_FAILED) {
+		printf("mmap %s\n", errname(errno));
+		return 0;
+	}
+	signal(SIGBUS, on_bus);
+	if (sigsetjmp(bus_jb, 1)) {
+		printf("SIGBUS\n");
+		return 0;
+	}
+	m[off & ((2 << 20) - 1)] ^= 0;
+	printf("ok\n");
+	return 0;
+}
+
 static int do_poison_dev(const char *path, uint64_t off)
 {
 	const size_t huge = 2 << 20;
@@ -786,19 +831,11 @@ static int do_poison_dev(const char *path, uint64_t off)
 	struct sigaction sa = {.sa_sigaction = on_bus_info,
 			       .sa_flags = SA_SIGINFO};
 	int fd = open(path, O_RDWR);
-	uintptr_t a;
-	char *r;
 	volatile char *m;
 
 	if (fd < 0)
 		die(path);
-	/* device-dax wants a mapping aligned to its 2 MiB alignment */
-	r = mmap(NULL, 2 * huge, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (r == MAP_FAILED)
-		die("mmap reserve");
-	a = ((uintptr_t)r + huge - 1) & ~(uintptr_t)(huge - 1);
-	m = mmap((void *)a, huge, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-		 fd, base);
+	m = map_dev_huge(fd, off);
 	if (m == MAP_FAILED)
 		die("mmap device");
 	(void)m[off - base]; /* map the page: MADV_HWPOISON works on mapped pages */
@@ -844,6 +881,7 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && strcmp(cmd, "gen") && strcmp(cmd, "check") &&
 	    strcmp(cmd, "poison") && strcmp(cmd, "poison-dev") &&
+	    strcmp(cmd, "map-dev") &&
 	    strcmp(cmd, "touch"))
 		seed = num(argv[3]);
 	if (argc == 4 && !strcmp(cmd, "write"))
@@ -895,6 +933,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4 && !strcmp(cmd, "poison"))
 		return do_poison(argv[2], num(argv[3]));
+	if (argc == 4 && !strcmp(cmd, "map-dev"))
+		return do_map_dev(argv[2], num(argv[3]));
 	if (argc == 4 && !strcmp(cmd, "poison-dev"))
 		return do_poison_dev(argv[2], num(argv[3]));
 	if (argc == 4 && !strcmp(cmd, "touch"))
@@ -923,7 +963,7 @@ int main(int argc, char **argv)
 		"       fastio storm FILE SEED SECS THREADS\n"
 		"       fastio gen|check SEED SIZE\n"
 		"       fastio poison|touch FILE OFF\n"
-		"       fastio poison-dev DEV OFF\n"
+		"       fastio poison-dev|map-dev DEV OFF\n"
 		"       fastio pread|pwrite FILE OFF LEN\n");
 	return 2;
 }
