@@ -138,6 +138,34 @@ static const char *zero_hint(int e)
 	return "";
 }
 
+/* One FUSE_DEV_IOC_FMAP_ZERO of device bytes [off, off + len): 0 or errno. */
+static int zero_ioctl(struct bpfamd *d, uint64_t off, uint64_t len)
+{
+	struct fuse_fmap_zero z = {.dev_id = (uint32_t)d->kernel_dev,
+				   .offset = off,
+				   .length = len};
+
+	return ioctl(fuse_session_fd(d->se), FUSE_DEV_IOC_FMAP_ZERO, &z) ?
+		       errno :
+		       0;
+}
+
+/*
+ * The kernel series as first written zeroes through dax_zero_page_range(),
+ * which refuses more than one page (EIO): on EIO, page by page, which is
+ * always right, only slower; a page that truly fails fails again.
+ */
+static int zero_range(struct bpfamd *d, uint64_t start, uint64_t end)
+{
+	int e = zero_ioctl(d, start, end - start);
+
+	if (e != EIO || end - start == ZERO_PAGE)
+		return e;
+	for (e = 0; !e && start < end; start += ZERO_PAGE)
+		e = zero_ioctl(d, start, ZERO_PAGE);
+	return e;
+}
+
 /*
  * The kernel zeroes whole pages.  The head's partial page is left alone:
  * its bytes before @dev_off are the file's, and those from @dev_off on
@@ -150,19 +178,14 @@ int bpfamd_zero_lent(struct bpfamd *d, uint64_t dev_off, uint64_t len)
 {
 	uint64_t start = (dev_off + ZERO_PAGE - 1) & ~(ZERO_PAGE - 1);
 	uint64_t end = (dev_off + len + ZERO_PAGE - 1) & ~(ZERO_PAGE - 1);
-	struct fuse_fmap_zero z = {.offset = start, .length = end - start};
 	int e;
 
 	if (start >= end)
 		return 0;
-	if (d->kernel_dev < 0 || !d->se) {
-		e = ENODEV; /* not registered (yet): nothing reaches it */
-	} else {
-		z.dev_id = (uint32_t)d->kernel_dev;
-		if (!ioctl(fuse_session_fd(d->se), FUSE_DEV_IOC_FMAP_ZERO, &z))
-			return 0;
-		e = errno;
-	}
+	/* Not registered (yet): nothing reaches the lent range. */
+	e = d->kernel_dev < 0 || !d->se ? ENODEV : zero_range(d, start, end);
+	if (!e)
+		return 0;
 	if (say_now(&d->lent_said_ms))
 		bpfamd_log(LOG_ERR,
 			   "%s: cannot zero device bytes %llu+%llu through the "
