@@ -76,6 +76,11 @@ overlap() {
 	return 1
 }
 
+# ms_since T: milliseconds since T (an $EPOCHREALTIME)
+ms_since() {
+	echo $(((${EPOCHREALTIME/./} - ${1/./}) / 1000))
+}
+
 # reclaimed: nothing waits for reclaim any more (within 10 s)
 reclaimed() {
 	for _ in $(seq 100); do
@@ -94,11 +99,14 @@ done
 check_cmd "bpfam mkfs $DEV" bpfam mkfs --force $DEV
 data_off=$(bpfam fsck --json $DEV | jq -r .data_offset)
 check "before mount, $SYS/lend reads none" lend_is none
+t0=$EPOCHREALTIME
 if ! start_daemon fast || ! check_fast "lend" $MNT; then
 	not_ok "bpfamd -o mode=fast mounts $DEV"
 	tap_done
 	exit 1
 fi
+
+echo "# mounting (lending included) took $(ms_since "$t0") ms"
 
 # --- lent while mounted -----------------------------------------------------
 check "mounted: $SYS/lend is the superblock's data_off ($data_off)" \
@@ -152,6 +160,13 @@ check_cmd "... written at 1.5 MiB" \
 	dd if=$R/1 of=$G bs=4096 seek=384 count=16 conv=notrunc status=none
 check "the space between, which held the old bytes, reads zeros" \
 	zeros $G $MiB $((MiB / 2))
+
+t0=$EPOCHREALTIME
+check_cmd "a 128 MiB file (truncate: zeroed through the kernel)" \
+	truncate -s 128M $MNT/big
+echo "# growing it from 0 to 128 MiB took $(ms_since "$t0") ms"
+check "it reads zeros" zeros $MNT/big 0 $((128 * MiB)) $MiB
+rm $MNT/big
 
 H=$MNT/old
 check_cmd "a 32 MiB file of random bytes" \
