@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "lend.h"
-#include "units.h"
 
 #define DAX_DEVICES "/sys/bus/dax/devices"
 #define DAX_DRIVER  "/sys/bus/dax/drivers/device_dax"
@@ -213,18 +212,6 @@ pid_t bpfam_lend_user(const char *root, const char *path, dev_t rdev,
 	}
 	closedir(d);
 	return pid;
-}
-
-const char *bpfam_lend_words(const struct bpfam_lend *l, char *buf)
-{
-	char a[32];
-
-	if (!l->lent)
-		snprintf(buf, 64, "not lent");
-	else
-		snprintf(buf, 64, "lent to the kernel from %s",
-			 bpfam_fmt_size(l->off, a));
-	return buf;
 }
 
 /* Wait for the device node @path to be back after a bind. */

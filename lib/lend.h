@@ -64,7 +64,4 @@ pid_t bpfam_lend_user(const char *root, const char *path, dev_t rdev,
 int bpfam_lend_set(const char *root, const char *path, const char *name,
 		   bool lend, uint64_t off, struct bpfam_err *err);
 
-/* "lent to the kernel from 4 MiB"-style words for messages; @buf 64. */
-const char *bpfam_lend_words(const struct bpfam_lend *l, char *buf);
-
 #endif /* BPFAM_LEND_H */
