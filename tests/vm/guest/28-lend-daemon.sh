@@ -40,7 +40,9 @@ start_daemon() {
 }
 
 stop_daemon() {
-	umount $MNT && wait "$DPID"
+	umount $MNT && wait "$DPID" && return 0
+	show_log $LOG
+	return 1
 }
 
 # zeros FILE OFF LEN [BS]: FILE's bytes [OFF, OFF + LEN) are all zeros
@@ -96,6 +98,12 @@ for n in 1 2 3; do
 	head -c $((n * MiB + 1000)) /dev/urandom >$R/$n
 done
 
+# A test before that failed may have left the device lent (a daemon killed
+# or stuck): start from a device given back, and say so.
+if [ "$(cat $SYS/lend)" != none ]; then
+	echo "# $DEV was left lent ($(cat $SYS/lend)): giving it back first"
+	bpfam lend --none $DEV 2>&1 | sed 's/^/#   /'
+fi
 check_cmd "bpfam mkfs $DEV" bpfam mkfs --force $DEV
 data_off=$(bpfam fsck --json $DEV | jq -r .data_offset)
 check "before mount, $SYS/lend reads none" lend_is none
