@@ -18,8 +18,7 @@
 
 #define DAX_DEVICES "/sys/bus/dax/devices"
 #define DAX_DRIVER  "/sys/bus/dax/drivers/device_dax"
-/* How long a bind may take to bring the device node back (devtmpfs
- * creates it before bind returns; udev may rename or chmod it after). */
+/* How long a bind may take to make the device node open again. */
 #define NODE_WAIT_MS 5000
 
 /* A path of at most PATH_MAX bytes into @buf (PATH_MAX): cut if longer,
@@ -214,16 +213,25 @@ pid_t bpfam_lend_user(const char *root, const char *path, dev_t rdev,
 	return pid;
 }
 
-/* Wait for the device node @path to be back after a bind. */
+/*
+ * Wait for device node @path to open again after a bind.  The node stays
+ * through an unbind (the dax bus device keeps its devt), but opens fail
+ * with ENXIO until device_dax has added its character device again; udev
+ * may also remove and make it again.
+ */
 static int node_back(const char *path)
 {
 	struct timespec ts = {0, 10 * 1000 * 1000};
-	struct stat st;
-	int waited;
+	int waited, fd;
 
 	for (waited = 0; waited < NODE_WAIT_MS; waited += 10) {
-		if (!stat(path, &st) && S_ISCHR(st.st_mode))
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
 			return 0;
+		}
+		if (errno != ENOENT && errno != ENXIO && errno != ENODEV)
+			return -errno;
 		nanosleep(&ts, NULL);
 	}
 	return -ETIMEDOUT;
