@@ -232,7 +232,7 @@ int bpfam_device_open(struct bpfam_device *dev, const char *path,
 	dev->writer = mode == BPFAM_OPEN_WRITER || mode == BPFAM_OPEN_FORMAT;
 	dev->format = mode == BPFAM_OPEN_FORMAT;
 
-	dev->fd = open(path, (dev->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	dev->fd = bpfam_dax_open(path, dev->writable ? O_RDWR : O_RDONLY);
 	/* Opening a directory for writing fails before classify() sees it. */
 	if (dev->fd < 0 && errno == EISDIR)
 		return refuse_directory(dev, err);

@@ -18,7 +18,7 @@
 
 #define DAX_DEVICES "/sys/bus/dax/devices"
 #define DAX_DRIVER  "/sys/bus/dax/drivers/device_dax"
-/* How long a bind may take to make the device node open again. */
+/* How long an unbind and bind may keep the device node from opening. */
 #define NODE_WAIT_MS 5000
 
 /* A path of at most PATH_MAX bytes into @buf (PATH_MAX): cut if longer,
@@ -213,28 +213,29 @@ pid_t bpfam_lend_user(const char *root, const char *path, dev_t rdev,
 	return pid;
 }
 
-/*
- * Wait for device node @path to open again after a bind.  The node stays
- * through an unbind (the dax bus device keeps its devt), but opens fail
- * with ENXIO until device_dax has added its character device again; udev
- * may also remove and make it again.
- */
-static int node_back(const char *path)
+int bpfam_dax_open(const char *path, int flags)
 {
 	struct timespec ts = {0, 10 * 1000 * 1000};
-	int waited, fd;
+	int waited, fd = -1;
 
 	for (waited = 0; waited < NODE_WAIT_MS; waited += 10) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			close(fd);
-			return 0;
-		}
-		if (errno != ENOENT && errno != ENXIO && errno != ENODEV)
-			return -errno;
+		fd = open(path, flags | O_CLOEXEC);
+		if (fd >= 0 || errno != ENXIO)
+			return fd;
 		nanosleep(&ts, NULL);
 	}
-	return -ETIMEDOUT;
+	return fd;
+}
+
+/* After a bind: the device node opens again, or -errno. */
+static int node_back(const char *path)
+{
+	int fd = bpfam_dax_open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
 }
 
 /* The driver device @name is bound to: 0 (in @drv), -ENOENT if none. */

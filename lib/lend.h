@@ -64,4 +64,12 @@ pid_t bpfam_lend_user(const char *root, const char *path, dev_t rdev,
 int bpfam_lend_set(const char *root, const char *path, const char *name,
 		   bool lend, uint64_t off, struct bpfam_err *err);
 
+/*
+ * open(2) of a device-dax node, which fails with ENXIO while the device is
+ * being switched (its node stays through the unbind; the character device
+ * goes until the bind): tried again for up to 5 s, so that a command
+ * right after a umount finds the device the exiting bpfamd gives back.
+ */
+int bpfam_dax_open(const char *path, int flags);
+
 #endif /* BPFAM_LEND_H */
