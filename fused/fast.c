@@ -32,17 +32,25 @@ static int why_not(struct bpfamd *d, int e, const char *fmt, ...)
 	return -e;
 }
 
-/* The patched kernel registers the struct_ops type at boot: its BTF says. */
+/*
+ * The patched kernel registers the struct_ops type at boot: its BTF says.
+ * Asked twice at start-up (lending, then the mode): parsed once.
+ */
 bool bpfamd_fast_kernel(void)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	static int known = -1;
+	struct btf *btf;
 	int id;
 
-	if (!btf)
-		return false;
-	id = btf__find_by_name_kind(btf, "fuse_fmap_ops", BTF_KIND_STRUCT);
+	if (known >= 0)
+		return known;
+	btf = btf__load_vmlinux_btf();
+	id = btf ? btf__find_by_name_kind(btf, "fuse_fmap_ops",
+					  BTF_KIND_STRUCT) :
+		   -1;
 	btf__free(btf);
-	return id > 0;
+	known = id > 0;
+	return known;
 }
 
 int bpfamd_fast_check(struct bpfamd *d)
