@@ -239,11 +239,15 @@ if start_daemon fast; then
 	else
 		not_ok "a new bpfamd mounts the device its killed one left lent"
 	fi
+	t0=$EPOCHREALTIME
 	check_cmd "bpfam lend --none gives it back by hand" \
 		bpfam lend --none $DEV
+	echo "# giving it back (unbind, none, bind) took $(ms_since "$t0") ms"
 	check "lend reads none" lend_is none
+	t0=$EPOCHREALTIME
 	check_cmd "bpfam lend --from data lends it where bpfamd would" \
 		bpfam lend --from data $DEV
+	echo "# lending it (unbind, data_off, bind) took $(ms_since "$t0") ms"
 	check "lend reads data_off" lend_is "$data_off"
 	check_cmd "bpfamd -o mode=fallback gives it back and mounts" \
 		start_daemon fallback
