@@ -103,6 +103,13 @@ struct bpfamd {
 	bool fmap_offered; /* the kernel offered FUSE_FMAP (kpatch/) */
 	bool fmap_agreed;  /* and we asked for it */
 	uint64_t play_ms;  /* what the log play at mount took, to say it */
+	/* Lending the data range to the kernel (lending.c). */
+	uint64_t data_off;	     /* the superblock's, read at start */
+	bool lent;		     /* by us, or found so: give it back */
+	char dax_name[32];	     /* "dax0.0" */
+	char dax_path[4096];	     /* the device node, absolute */
+	int kernel_dev;		     /* FUSE_DEV_IOC_DAXDEV_OPEN's id, or -1 */
+	uint64_t lent_said_ms;	     /* the last "reachable only..." line */
 
 	pthread_rwlock_t io;  /* see above */
 	pthread_rwlock_t ns;  /* ditto */

@@ -8,6 +8,7 @@
 
 #include "bpfam/resolve.h"
 #include "data.h"
+#include "lending.h"
 #include "memerr.h"
 #include "nodes.h"
 
@@ -86,8 +87,9 @@ static void *locate(struct bpfamd *d, const struct bpfam_fmap *fm, uint64_t pos,
 	struct bpfam_run run = {0};
 	int rc;
 
+	/* Lent, the device maps only its metadata: never past @mapped. */
 	rc = bpfam_resolve(fm, fm->gen, pos, access, &run);
-	if (rc || run.dev || run.dev_off + run.len > dev->size) {
+	if (rc || run.dev || run.dev_off + run.len > dev->mapped) {
 		bpfamd_log(LOG_ERR,
 			   "fmap of generation %llu does not resolve offset "
 			   "%llu: %s",
@@ -165,7 +167,8 @@ void bpfamd_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	int rc;
 
 	(void)fi;
-	rc = file_fmap(d, ino, &fm);
+	rc = d->fs.dev.lent ? bpfamd_lent_eio(d, ino, "read") :
+			      file_fmap(d, ino, &fm);
 	if (rc) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -315,6 +318,11 @@ void bpfamd_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		fuse_reply_err(req, EROFS);
 		return;
 	}
+	/* Before anything is allocated for data that cannot be stored. */
+	if (d->fs.dev.lent) {
+		fuse_reply_err(req, -bpfamd_lent_eio(d, ino, "write"));
+		return;
+	}
 	pthread_rwlock_rdlock(&d->io);
 	pthread_mutex_lock(&d->lock);
 	locked = true;
@@ -381,13 +389,17 @@ static int zeros_run(void *arg)
 	return bpfam_device_flush(z->dev, z->p, z->len) ? -EIO : 0;
 }
 
-int bpfamd_store_zeros(struct bpfam_fs *fs, void *p, uint64_t len)
+int bpfamd_store_zeros(struct bpfam_fs *fs, uint64_t off, uint64_t len)
 {
 	struct bpfamd *d = daemon_of(fs);
-	struct zeros z = {.dev = &fs->dev, .p = p, .len = len};
+	struct zeros z = {.dev = &fs->dev, .len = len};
 	uint64_t dev_off = NO_FAULT;
-	int rc = bpfamd_memerr_guard(zeros_run, &z, &dev_off);
+	int rc;
 
+	if (fs->dev.lent)
+		return bpfamd_zero_lent(d, off, len);
+	z.p = fs->dev.base + off;
+	rc = bpfamd_memerr_guard(zeros_run, &z, &dev_off);
 	/* Called with d->lock held: no memory_error() here. */
 	if (dev_off != NO_FAULT) {
 		bpfamd_count(&d->memory_errors, 1);

@@ -32,24 +32,32 @@ static int why_not(struct bpfamd *d, int e, const char *fmt, ...)
 	return -e;
 }
 
-/* The patched kernel registers the struct_ops type at boot: its BTF says. */
-static bool kernel_has_fmap_ops(void)
+/*
+ * The patched kernel registers the struct_ops type at boot: its BTF says.
+ * Asked twice at start-up (lending, then the mode): parsed once.
+ */
+bool bpfamd_fast_kernel(void)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	static int known = -1;
+	struct btf *btf;
 	int id;
 
-	if (!btf)
-		return false;
-	id = btf__find_by_name_kind(btf, "fuse_fmap_ops", BTF_KIND_STRUCT);
+	if (known >= 0)
+		return known;
+	btf = btf__load_vmlinux_btf();
+	id = btf ? btf__find_by_name_kind(btf, "fuse_fmap_ops",
+					  BTF_KIND_STRUCT) :
+		   -1;
 	btf__free(btf);
-	return id > 0;
+	known = id > 0;
+	return known;
 }
 
 int bpfamd_fast_check(struct bpfamd *d)
 {
 	const char *why = NULL;
 
-	if (!kernel_has_fmap_ops())
+	if (!bpfamd_fast_kernel())
 		why = "this kernel has no fuse_fmap_ops (needs the kpatch/ "
 		      "series)";
 	else if (!d->fs.dev.devdax)
@@ -75,6 +83,7 @@ static int register_device(struct bpfamd *d, int fuse_fd)
 			       errno == EPERM ? " (needs CAP_SYS_RAWIO in the "
 						"initial user namespace)" :
 						"");
+	d->kernel_dev = id; /* zeroing a lent range names it (lending.c) */
 	rc = bpfamd_maps_set_kernel_id(&d->maps, 0, id);
 	if (rc)
 		return why_not(d, -rc, "cannot set the device's kernel id");

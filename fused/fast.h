@@ -10,6 +10,9 @@
 
 #include "bpfamd.h"
 
+/* Does this kernel have the fast path (the kpatch/ series)? */
+bool bpfamd_fast_kernel(void);
+
 /*
  * Before the FUSE mount, with the device open and the maps created: can
  * this kernel, device and BPF setup have the fast path?  0 yes, -1 with

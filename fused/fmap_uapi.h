@@ -43,4 +43,17 @@ struct fuse_fmap_attach {
 #define FUSE_DEV_IOC_FMAP_ATTACH _IOW(229, 0x41, struct fuse_fmap_attach)
 #endif
 
+#ifndef FUSE_DEV_IOC_FMAP_ZERO
+/* Zeroes a range of a registered device lent to the kernel (fs-dax),
+ * which the server can no longer map. */
+struct fuse_fmap_zero {
+	uint32_t dev_id; /* index returned by FUSE_DEV_IOC_DAXDEV_OPEN */
+	uint32_t flags;	 /* 0 */
+	uint64_t offset; /* device byte offset, multiple of 4096 */
+	uint64_t length; /* bytes, multiple of 4096 */
+};
+
+#define FUSE_DEV_IOC_FMAP_ZERO _IOW(229, 0x42, struct fuse_fmap_zero)
+#endif
+
 #endif /* BPFAMD_FMAP_UAPI_H */

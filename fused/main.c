@@ -29,6 +29,7 @@
 #include "fast.h"
 #include "host.h"
 #include "keeper.h"
+#include "lending.h"
 #include "log.h"
 #include "mountinfo.h"
 #include "nodes.h"
@@ -85,6 +86,12 @@ static const char help_text[] =
 	"    -o ro              mount read-only: the kernel refuses every\n"
 	"                       write and metadata change (EROFS); the role\n"
 	"                       is kept\n"
+	"\n"
+	"On a kernel whose device-dax can lend memory to a filesystem, the\n"
+	"fast path lends DEVICE's data range to the kernel at mount\n"
+	"(/dev/daxX.Y then maps only the metadata, and must not be open in\n"
+	"another process) and gives it back at exit; after a SIGKILL,\n"
+	"'bpfam lend --none DEVICE' gives it back by hand.\n"
 	"\n"
 	"bpfamd always mounts with -o allow_other,default_permissions (a\n"
 	"shared filesystem, permissions checked by the kernel).  Logs go to\n"
@@ -333,8 +340,13 @@ static int choose_role(struct bpfamd *d)
 		rc = bpfam_sb_read(&dev, &sb, &err);
 		bpfam_device_close(&dev);
 	}
+	/* Lent inside the metadata by hand: bpfamd_lend() lends it again
+	 * from data_off, or gives it back. */
+	if (rc == -EACCES && dev.lent)
+		rc = 0;
 	if (rc)
 		return fail("%s", err.msg);
+	d->data_off = sb.data_off;
 	if (d->recover) {
 		d->role = BPFAMD_ROLE_RECOVER;
 		return 0;
@@ -460,6 +472,20 @@ static int mount_fs(struct bpfamd *d)
 	return 0;
 }
 
+/*
+ * The fast path cannot be had: fatal under mode=fast, and on a device
+ * lent to the kernel, whose data the daemon cannot serve.
+ */
+static int fast_refused(const struct bpfamd *d)
+{
+	if (d->lent)
+		return fail("%s: lent to the kernel for the fast path, which "
+			    "cannot be had: %s; use mode=fallback",
+			    d->device, d->mode_reason);
+	return fail("mode=fast: %s; use mode=auto or mode=fallback",
+		    d->mode_reason);
+}
+
 /* Before the FUSE mount: whether to try the fast path at all. */
 static int choose_mode(struct bpfamd *d)
 {
@@ -470,9 +496,8 @@ static int choose_mode(struct bpfamd *d)
 	}
 	if (!bpfamd_fast_check(d))
 		return 0;
-	if (d->mode == BPFAMD_MODE_FAST)
-		return fail("mode=fast: %s; use mode=auto or mode=fallback",
-			    d->mode_reason);
+	if (d->mode == BPFAMD_MODE_FAST || d->lent)
+		return fast_refused(d);
 	return 0;
 }
 
@@ -482,10 +507,10 @@ static int start_mode(struct bpfamd *d, struct fuse_session *se)
 	/* A reason already: choose_mode() settled on fallback. */
 	if (d->mode_reason[0])
 		return 0;
-	if (!bpfamd_fast_start(d, se) || d->mode != BPFAMD_MODE_FAST)
+	if (!bpfamd_fast_start(d, se) ||
+	    (d->mode != BPFAMD_MODE_FAST && !d->lent))
 		return 0;
-	return fail("mode=fast: %s; use mode=auto or mode=fallback",
-		    d->mode_reason);
+	return fast_refused(d);
 }
 
 static void announce(const struct bpfamd *d)
@@ -649,6 +674,7 @@ int main(int argc, char **argv)
 {
 	static struct bpfamd d = {
 		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.kernel_dev = -1,
 	};
 	pthread_rwlockattr_t ra;
 	pthread_condattr_t ca;
@@ -688,9 +714,12 @@ int main(int argc, char **argv)
 		return fail("must run as root (needs /dev/fuse mount and the "
 			    "devdax device)");
 	}
+	/* Lent (or given back) before the device is mapped: a switch kills
+	 * its mappings. */
 	if (check_fuse_device() || check_mountpoint(&d, mnt) ||
-	    choose_role(&d) || mount_fs(&d)) {
+	    choose_role(&d) || bpfamd_lend(&d) || mount_fs(&d)) {
 		fuse_session_destroy(se);
+		bpfamd_give_back(&d);
 		return EXIT_FAIL;
 	}
 	rc = choose_mode(&d);
@@ -712,6 +741,8 @@ int main(int argc, char **argv)
 	bpfamd_maps_close(&d.maps);
 	pthread_mutex_unlock(&d.lock);
 	bpfam_fs_close(&d.fs);
+	/* Now that neither we nor the FUSE connection hold the device. */
+	bpfamd_give_back(&d);
 	free(d.nodes);
 	return rc;
 }

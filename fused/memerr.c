@@ -49,7 +49,7 @@ int bpfamd_memerr_start(struct bpfamd *d)
 	};
 
 	dev_base = (uintptr_t)d->fs.dev.base;
-	dev_size = d->fs.dev.size;
+	dev_size = d->fs.dev.mapped; /* lent: the metadata only */
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGBUS, &sa, NULL)) {
 		bpfamd_log(LOG_ERR, "cannot install the SIGBUS handler: %s",

@@ -13,7 +13,33 @@
 
 #include "bpfam/format.h"
 #include "device.h"
+#include "lend.h"
 #include "units.h"
+
+/*
+ * Lent from an offset, the device maps only before it (metadata): what a
+ * bpfamd in fast mode leaves while it runs, or a killed one behind it.
+ */
+static int lend_state(struct bpfam_device *dev, const char *name,
+		      struct bpfam_err *err)
+{
+	struct bpfam_lend l;
+	char a[32];
+	int rc = bpfam_lend_read("", name, &l, err);
+
+	/* No lend attribute (a stock kernel), or no dax bus: never lent. */
+	if (rc == -ENOENT || rc == -ENODEV || (!rc && !l.lent))
+		return 0;
+	if (rc)
+		return rc;
+	if (l.off < BPFAM_ALLOC_UNIT)
+		return bpfam_err(err, EACCES,
+				 "%s: lent to the kernel from %s: nothing of it maps; give it back with 'bpfam lend --none %s'",
+				 dev->path, bpfam_fmt_size(l.off, a), dev->path);
+	dev->lent = true;
+	dev->mapped = l.off < dev->size ? l.off : dev->size;
+	return 0;
+}
 
 static int devdax_geometry(struct bpfam_device *dev, const struct stat *st,
 			   struct bpfam_err *err)
@@ -36,7 +62,8 @@ static int devdax_geometry(struct bpfam_device *dev, const struct stat *st,
 			dev->align = daxctl_dev_get_align(dd);
 			if (!dev->align)
 				dev->align = daxctl_region_get_align(region);
-			rc = 0;
+			dev->mapped = dev->size;
+			rc = lend_state(dev, daxctl_dev_get_devname(dd), err);
 			goto out;
 		}
 	}
@@ -87,6 +114,7 @@ static int classify(struct bpfam_device *dev, const struct stat *st,
 {
 	if (S_ISREG(st->st_mode)) {
 		dev->size = st->st_size;
+		dev->mapped = dev->size;
 		dev->align = BPFAM_ALLOC_UNIT;
 		return 0;
 	}
@@ -112,7 +140,7 @@ static int classify(struct bpfam_device *dev, const struct stat *st,
 static int map_aligned(struct bpfam_device *dev, struct bpfam_err *err)
 {
 	int prot = PROT_READ | (dev->writable ? PROT_WRITE : 0);
-	size_t span = dev->size + BPFAM_ALLOC_UNIT;
+	size_t span = dev->mapped + BPFAM_ALLOC_UNIT;
 	uintptr_t start;
 	void *res, *p;
 
@@ -123,7 +151,7 @@ static int map_aligned(struct bpfam_device *dev, struct bpfam_err *err)
 				 strerror(errno));
 	start = ((uintptr_t)res + BPFAM_ALLOC_UNIT - 1) &
 		~(uintptr_t)(BPFAM_ALLOC_UNIT - 1);
-	p = mmap((void *)start, dev->size, prot, MAP_SHARED | MAP_FIXED,
+	p = mmap((void *)start, dev->mapped, prot, MAP_SHARED | MAP_FIXED,
 		 dev->fd, 0);
 	if (p == MAP_FAILED) {
 		int e = errno;
@@ -135,9 +163,9 @@ static int map_aligned(struct bpfam_device *dev, struct bpfam_err *err)
 	/* Give back the unused head and tail of the reservation. */
 	if (start > (uintptr_t)res)
 		munmap(res, start - (uintptr_t)res);
-	if ((uintptr_t)res + span > start + dev->size)
-		munmap((void *)(start + dev->size),
-		       (uintptr_t)res + span - start - dev->size);
+	if ((uintptr_t)res + span > start + dev->mapped)
+		munmap((void *)(start + dev->mapped),
+		       (uintptr_t)res + span - start - dev->mapped);
 	dev->base = p;
 	return 0;
 }
@@ -204,7 +232,7 @@ int bpfam_device_open(struct bpfam_device *dev, const char *path,
 	dev->writer = mode == BPFAM_OPEN_WRITER || mode == BPFAM_OPEN_FORMAT;
 	dev->format = mode == BPFAM_OPEN_FORMAT;
 
-	dev->fd = open(path, (dev->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	dev->fd = bpfam_dax_open(path, dev->writable ? O_RDWR : O_RDONLY);
 	/* Opening a directory for writing fails before classify() sees it. */
 	if (dev->fd < 0 && errno == EISDIR)
 		return refuse_directory(dev, err);
@@ -218,6 +246,9 @@ int bpfam_device_open(struct bpfam_device *dev, const char *path,
 	if (rc)
 		goto fail;
 	rc = check_geometry(dev, err);
+	/* mkfs writes where the lent part may begin. */
+	if (!rc && dev->format)
+		rc = bpfam_device_refuse_lent(dev, err);
 	if (rc)
 		goto fail;
 	rc = take_locks(dev, err);
@@ -236,11 +267,23 @@ fail:
 void bpfam_device_close(struct bpfam_device *dev)
 {
 	if (dev->base)
-		munmap(dev->base, dev->size);
+		munmap(dev->base, dev->mapped);
 	if (dev->fd >= 0)
 		close(dev->fd);
 	dev->base = NULL;
 	dev->fd = -1;
+}
+
+int bpfam_device_refuse_lent(const struct bpfam_device *dev,
+			     struct bpfam_err *err)
+{
+	char a[32];
+
+	if (!dev->lent)
+		return 0;
+	return bpfam_err(err, EACCES,
+			 "%s: lent to the kernel from %s (fs-dax): its data does not map here while a bpfamd serves it in fast mode; if none does (one was killed), give it back with 'bpfam lend --none %s'",
+			 dev->path, bpfam_fmt_size(dev->mapped, a), dev->path);
 }
 
 #define CACHELINE 64

@@ -20,8 +20,12 @@ struct bpfam_device {
 	bool writable;  /* opened read-write */
 	bool writer;    /* ... and holds the exclusive metadata-writer lock */
 	bool format;    /* ... and the mount lock exclusively: mkfs */
-	uint8_t *base;  /* MAP_SHARED mapping of the whole device */
+	uint8_t *base;  /* MAP_SHARED mapping of [0, mapped) */
 	uint64_t size;  /* bytes */
+	/* Lent to the kernel from @mapped on (lib/lend.h): only the part
+	 * before it, bpfam's metadata, maps; else @mapped is @size. */
+	bool lent;
+	uint64_t mapped;
 	uint64_t align; /* devdax alignment; 2 MiB for files */
 	/* Tests: the flush this many flushes from now fails with -EIO
 	 * (1: the next one), as a failing msync or memory would. */
@@ -51,6 +55,13 @@ enum bpfam_open_mode {
 int bpfam_device_open(struct bpfam_device *dev, const char *path,
 		      enum bpfam_open_mode mode, struct bpfam_err *err);
 void bpfam_device_close(struct bpfam_device *dev);
+
+/*
+ * -EACCES with the reason when @dev is lent to the kernel (for what must
+ * reach its data through a mapping: mkfs, flush), else 0.
+ */
+int bpfam_device_refuse_lent(const struct bpfam_device *dev,
+			     struct bpfam_err *err);
 
 /*
  * Make our stores to [addr, addr + len) durable and visible to the other

@@ -1405,10 +1405,10 @@ static int zero(struct bpfam_fs *fs, const char *name,
 					 name, (unsigned long long)from,
 					 strerror(rc ? -rc : ERANGE));
 		len = run.len < to - from ? run.len : to - from;
-		p = fs->dev.base + run.dev_off;
 		if (fs->store_zeros) {
-			rc = fs->store_zeros(fs, p, len);
+			rc = fs->store_zeros(fs, run.dev_off, len);
 		} else {
+			p = fs->dev.base + run.dev_off;
 			memset(p, 0, len);
 			rc = bpfam_device_flush(&fs->dev, p, len);
 		}

@@ -127,10 +127,12 @@ struct bpfam_fs {
 	/* A daemon's kernel may reach dropped extents until it is told
 	 * (bpfam_fs_let_go()); a tool holds nothing. */
 	bool hold_tails;
-	/* Stores zeros to [p, p + len) of the device and flushes them: 0 or
-	 * -errno; NULL: memset and flush.  A daemon survives a memory error
-	 * in its own (fused/memerr.c). */
-	int (*store_zeros)(struct bpfam_fs *fs, void *p, uint64_t len);
+	/* Stores zeros to device bytes [dev_off, dev_off + len) and flushes
+	 * them: 0 or -errno; NULL: memset and flush.  A daemon survives a
+	 * memory error in its own (fused/memerr.c), and zeroes a device lent
+	 * to the kernel through the kernel. */
+	int (*store_zeros)(struct bpfam_fs *fs, uint64_t dev_off,
+			   uint64_t len);
 	/*
 	 * NULL, or called with true before and false after every change to
 	 * inodes in memory that a reader of fmaps could see: each record

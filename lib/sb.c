@@ -186,15 +186,34 @@ int bpfam_sb_decode(const struct bpfam_sb *in, uint64_t dev_size,
 	return check_fields(in, sb, dev_size, name, err);
 }
 
+/*
+ * A device lent to the kernel maps only up to the lent part: the
+ * metadata (slots, log) must lie before it, or nothing may touch them.
+ */
+static int metadata_maps(const struct bpfam_device *dev,
+			 const struct bpfam_sb_info *sb, struct bpfam_err *err)
+{
+	char a[32], b[32];
+
+	if (dev->mapped >= sb->data_off)
+		return 0;
+	return bpfam_err(err, EACCES,
+			 "%s: lent to the kernel from %s, inside bpfam's metadata (which ends at %s); give it back with 'bpfam lend --none %s'",
+			 dev->path, bpfam_fmt_size(dev->mapped, a),
+			 bpfam_fmt_size(sb->data_off, b), dev->path);
+}
+
 int bpfam_sb_read(const struct bpfam_device *dev, struct bpfam_sb_info *sb,
 		  struct bpfam_err *err)
 {
 	struct bpfam_sb copy;
+	int rc;
 
 	/* Decode a private copy: another host may rewrite it under us. */
 	bpfam_device_invalidate(dev, dev->base, sizeof(copy));
 	memcpy(&copy, dev->base, sizeof(copy));
-	return bpfam_sb_decode(&copy, dev->size, dev->path, sb, err);
+	rc = bpfam_sb_decode(&copy, dev->size, dev->path, sb, err);
+	return rc ? rc : metadata_maps(dev, sb, err);
 }
 
 int bpfam_sb_read_fenced(const struct bpfam_device *dev,
@@ -202,13 +221,15 @@ int bpfam_sb_read_fenced(const struct bpfam_device *dev,
 			 struct bpfam_err *err)
 {
 	struct bpfam_sb copy;
+	int rc;
 
 	bpfam_device_invalidate(dev, dev->base, sizeof(copy));
 	memcpy(&copy, dev->base, sizeof(copy));
 	*fenced = le64toh(copy.magic) == BPFAM_SB_FENCE_MAGIC;
 	if (*fenced)
 		copy.magic = htole64(BPFAM_SB_MAGIC);
-	return bpfam_sb_decode(&copy, dev->size, dev->path, sb, err);
+	rc = bpfam_sb_decode(&copy, dev->size, dev->path, sb, err);
+	return rc ? rc : metadata_maps(dev, sb, err);
 }
 
 uint64_t bpfam_sb_default_log_size(uint64_t dev_size)

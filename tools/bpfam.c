@@ -87,6 +87,26 @@ static const struct cmd commands[] = {
 	  "               read and write the space of files it holds, which can\n"
 	  "               then be given to other files\n"
 	  "  -h, --help   show this help\n" },
+	{ "lend", cmd_lend, "show or give back what of a devdax is lent to the kernel",
+	  "usage: bpfam lend [--none | --from OFFSET|data] DEVICE\n"
+	  "\n"
+	  "Shows whether the devdax DEVICE (/dev/daxX.Y) is lent to the kernel\n"
+	  "(fs-dax), and from which offset: the lent part no longer maps\n"
+	  "through DEVICE (mmap EACCES), the part before it (bpfam's metadata)\n"
+	  "does.  bpfamd lends the data range of the device it serves in fast\n"
+	  "mode, from the superblock's data_off, and gives it back when it\n"
+	  "exits; a bpfamd killed with SIGKILL leaves it lent (the next bpfamd\n"
+	  "takes it over).  --none gives it back by hand, --from lends it; both\n"
+	  "switch it as 'daxctl reconfigure-device' does (unbind from\n"
+	  "device_dax, write /sys/bus/dax/devices/daxX.Y/lend, bind again),\n"
+	  "which kills every mapping of DEVICE: they refuse a DEVICE that a\n"
+	  "process has open or mapped (a bpfamd serving it), naming it.\n"
+	  "Needs a kernel with the kpatch/ series.\n"
+	  "\n"
+	  "  -n, --none          give DEVICE back: nothing lent, it maps whole\n"
+	  "  -f, --from OFFSET   lend from OFFSET (a multiple of the device's\n"
+	  "                      alignment), or from data_off with 'data'\n"
+	  "  -h, --help          show this help\n" },
 	{ "creat", cmd_creat, "create a file of a given size on a mounted bpfam",
 	  "usage: bpfam creat -s SIZE [--interleave STRIPS [--chunk SIZE]]\n"
 	  "                   [--random [--seed N]] FILE\n"

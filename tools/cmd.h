@@ -32,6 +32,7 @@ int cmd_hosts(int argc, char **argv);
 int cmd_host(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_lend(int argc, char **argv);
 
 /* The table entry of @name, for a command to print its own usage. */
 const struct cmd *cmd_find(const char *name);

@@ -97,6 +97,12 @@ static int open_device(struct flush *f)
 		cmd_error(NAME, "%s: its device: %s", f->path, err.msg);
 		return -1;
 	}
+	/* The file's bytes are the kernel's (fs-dax): fsync or msync them. */
+	if (bpfam_device_refuse_lent(&f->dev, &err)) {
+		cmd_error(NAME, "%s: %s", f->path, err.msg);
+		bpfam_device_close(&f->dev);
+		return -1;
+	}
 	return 0;
 }
 

@@ -398,6 +398,9 @@ static int inspect(const struct mkfs_opts *o, bool *fenced)
 
 	*fenced = false;
 	rc = bpfam_device_open(&dev, o->device, BPFAM_OPEN_RDWR, &err);
+	/* What is there is read through a mapping of the whole device. */
+	if (!rc)
+		rc = bpfam_device_refuse_lent(&dev, &err);
 	if (!rc)
 		rc = check_fits(&dev, o, &err);
 	if (rc)

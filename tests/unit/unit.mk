@@ -6,7 +6,7 @@
 #   make unit-test   build and run both (tests/run.sh prints the totals)
 
 UNIT_NAMES := crc_units sb record log alloc fs resize xattrs device slot array slab \
-	group
+	group lend
 UNIT_TESTS := $(UNIT_NAMES:%=$(BUILD)/tests/test_%)
 UNIT_ASAN  := $(UNIT_NAMES:%=$(BUILD)/asan/tests/test_%)
 SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all \

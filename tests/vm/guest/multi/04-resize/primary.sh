@@ -1,8 +1,10 @@
 #!/bin/bash
 # Sizes that change on the fast path, guest A (primary).  Both guests in
 # fast mode, each with its own host id.  A grows an empty file F to 64 MiB
-# by appends (4 KiB and 1 MiB writes): every appended byte goes to A's
-# daemon as a WRITE, the file keeps few extents and reads back exactly;
+# by appends (4 KiB and 1 MiB writes): each append asks A's daemon to
+# allocate (FALLOCATE) and the kernel stores the bytes itself (the daemon
+# lent the data range to the kernel and cannot store them), the file keeps
+# few extents and reads back exactly;
 # writes inside the size (pwrite, stores through a mapping) reach no daemon.
 # B follows the growth.  Then A truncates F to 10 MiB + 4 KiB while a
 # process of A maps all of it: that mapping gets SIGBUS past the new end and
@@ -54,19 +56,21 @@ ms_since() {
 	echo $(((${EPOCHREALTIME/./} - ${1/./}) / 1000))
 }
 
-# appends WHAT S0 S1 WRITES: the appends between stats S0 and S1 (WRITES
-# write() calls, all extending) all went to the daemon, none to the kernel
+# check_appends WHAT S0 S1 WRITES BYTES: the appends between stats S0 and
+# S1 (WRITES write() calls, all extending) each asked the daemon to
+# allocate (FALLOCATE), none went to it as a WRITE, and the kernel stored
+# every byte itself
 check_appends() {
 	local what=$1 s0=$2 s1=$3 writes=$4 bytes=$5 d
-	d=$(delta "$s0" "$s1" .requests.write)
-	check "A: $what: each extending write() went to the daemon (requests.write +$d, at least $writes)" \
+	d=$(delta "$s0" "$s1" .requests.fallocate)
+	check "A: $what: each extending write() asked the daemon to allocate (requests.fallocate +$d, at least $writes)" \
 		test "$d" -ge "$writes"
-	d=$(delta "$s0" "$s1" .bytes_written)
-	check "A: $what: the daemon stored every appended byte (bytes_written +$d, want $bytes)" \
-		test "$d" = "$bytes"
-	d=$(delta "$s0" "$s1" .kernel.write_bytes)
-	check "A: $what: the kernel stored none of them itself (kernel.write_bytes +$d)" \
+	d=$(delta "$s0" "$s1" .requests.write)
+	check "A: $what: none went to the daemon as a WRITE (requests.write +$d)" \
 		test "$d" = 0
+	d=$(delta "$s0" "$s1" .kernel.write_bytes)
+	check "A: $what: the kernel stored every appended byte (kernel.write_bytes +$d, want $bytes)" \
+		test "$d" = "$bytes"
 }
 
 start=$(date +%s)
