@@ -49,8 +49,8 @@ struct fuse_fmap_attach {
 struct fuse_fmap_zero {
 	uint32_t dev_id; /* index returned by FUSE_DEV_IOC_DAXDEV_OPEN */
 	uint32_t flags;	 /* 0 */
-	uint64_t offset; /* device byte offset, multiple of 4096 */
-	uint64_t length; /* bytes, multiple of 4096 */
+	uint64_t offset; /* device byte offset */
+	uint64_t length; /* bytes */
 };
 
 #define FUSE_DEV_IOC_FMAP_ZERO _IOW(229, 0x42, struct fuse_fmap_zero)

@@ -14,8 +14,6 @@
 #include "lending.h"
 #include "units.h"
 
-/* The kernel zeroes whole pages of the lent range. */
-#define ZERO_PAGE 4096ULL
 /* Lines about data the daemon cannot reach: at most one this often. */
 #define SAY_EVERY_MS 60000
 
@@ -138,61 +136,33 @@ static const char *zero_hint(int e)
 	return "";
 }
 
-/* One FUSE_DEV_IOC_FMAP_ZERO of device bytes [off, off + len): 0 or errno. */
-static int zero_ioctl(struct bpfamd *d, uint64_t off, uint64_t len)
-{
-	struct fuse_fmap_zero z = {.dev_id = (uint32_t)d->kernel_dev,
-				   .offset = off,
-				   .length = len};
-
-	return ioctl(fuse_session_fd(d->se), FUSE_DEV_IOC_FMAP_ZERO, &z) ?
-		       errno :
-		       0;
-}
-
 /*
- * The kernel series as first written zeroes through dax_zero_page_range(),
- * which refuses more than one page (EIO): on EIO, page by page, which is
- * always right, only slower; a page that truly fails fails again.
- */
-static int zero_range(struct bpfamd *d, uint64_t start, uint64_t end)
-{
-	int e = zero_ioctl(d, start, end - start);
-
-	if (e != EIO || end - start == ZERO_PAGE)
-		return e;
-	for (e = 0; !e && start < end; start += ZERO_PAGE)
-		e = zero_ioctl(d, start, ZERO_PAGE);
-	return e;
-}
-
-/*
- * The kernel zeroes whole pages.  The head's partial page is left alone:
- * its bytes before @dev_off are the file's, and those from @dev_off on
- * were zeroed when the size was last set (bpfam zeroes past every size
- * to a 64 KiB grain).  The tail's is zeroed whole: what lies past the
- * bytes a file gains is past its size, and is zeroed for it anyway.
- * Extents are 2 MiB units, so neither rounding leaves the extent.
+ * Device bytes [dev_off, dev_off + len) that a file gains, zeroed by the
+ * kernel (FUSE_DEV_IOC_FMAP_ZERO takes any byte range): the daemon maps
+ * none of the lent range.
  */
 int bpfamd_zero_lent(struct bpfamd *d, uint64_t dev_off, uint64_t len)
 {
-	uint64_t start = (dev_off + ZERO_PAGE - 1) & ~(ZERO_PAGE - 1);
-	uint64_t end = (dev_off + len + ZERO_PAGE - 1) & ~(ZERO_PAGE - 1);
-	int e;
+	struct fuse_fmap_zero z = {.offset = dev_off, .length = len};
+	int e = 0;
 
-	if (start >= end)
+	if (!len)
 		return 0;
-	/* Not registered (yet): nothing reaches the lent range. */
-	e = d->kernel_dev < 0 || !d->se ? ENODEV : zero_range(d, start, end);
+	if (d->kernel_dev < 0 || !d->se) {
+		e = ENODEV; /* not registered (yet): nothing reaches it */
+	} else {
+		z.dev_id = (uint32_t)d->kernel_dev;
+		if (ioctl(fuse_session_fd(d->se), FUSE_DEV_IOC_FMAP_ZERO, &z))
+			e = errno;
+	}
 	if (!e)
 		return 0;
 	if (say_now(&d->lent_said_ms))
 		bpfamd_log(LOG_ERR,
 			   "%s: cannot zero device bytes %llu+%llu through the "
 			   "kernel: %s%s",
-			   d->device, (unsigned long long)start,
-			   (unsigned long long)(end - start), strerror(e),
-			   zero_hint(e));
+			   d->device, (unsigned long long)dev_off,
+			   (unsigned long long)len, strerror(e), zero_hint(e));
 	return e == EROFS || e == ENOTCONN ? -e : -EIO;
 }
 
