@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <uuid/uuid.h>
 
@@ -13,6 +15,7 @@
 #include "bpf/fmap_ops.skel.h"
 #include "fast.h"
 #include "fmap_uapi.h"
+#include "mountinfo.h"
 
 static int why_not(struct bpfamd *d, int e, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -70,19 +73,38 @@ int bpfamd_fast_check(struct bpfamd *d)
 	return -1;
 }
 
+/*
+ * The fd to register the device with: a read-only mount never stores to
+ * it through the kernel, so it registers the device read-only (and stays
+ * so if remounted read-write: unmount and mount again).
+ */
+static int kernel_fd(const struct bpfamd *d)
+{
+	struct bpfam_mountinfo mi;
+
+	if (bpfam_mountinfo_at(d->mountpoint, &mi) || !mi.readonly)
+		return dup(d->fs.dev.fd);
+	return open(d->dax_path, O_RDONLY | O_CLOEXEC);
+}
+
 /* The connection holds the device from now until it is aborted. */
 static int register_device(struct bpfamd *d, int fuse_fd)
 {
-	struct fuse_daxdev_map map = {.fd = d->fs.dev.fd};
-	int id = ioctl(fuse_fd, FUSE_DEV_IOC_DAXDEV_OPEN, &map);
-	int rc;
+	struct fuse_daxdev_map map = {.fd = kernel_fd(d)};
+	int id, e, rc;
 
+	if (map.fd < 0)
+		return why_not(d, errno, "%s: cannot open it to register it",
+			       d->device);
+	id = ioctl(fuse_fd, FUSE_DEV_IOC_DAXDEV_OPEN, &map);
+	e = errno;
+	close(map.fd); /* the connection holds the device itself */
 	if (id < 0)
-		return why_not(d, errno, "%s: cannot register it with FUSE%s",
+		return why_not(d, e, "%s: cannot register it with FUSE%s",
 			       d->device,
-			       errno == EPERM ? " (needs CAP_SYS_RAWIO in the "
-						"initial user namespace)" :
-						"");
+			       e == EPERM ? " (needs CAP_SYS_RAWIO in the "
+					    "initial user namespace)" :
+					    "");
 	d->kernel_dev = id; /* zeroing a lent range names it (lending.c) */
 	rc = bpfamd_maps_set_kernel_id(&d->maps, 0, id);
 	if (rc)

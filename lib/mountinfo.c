@@ -30,7 +30,7 @@ void bpfam_mountinfo_unescape(char *s)
  */
 static bool parse_line(char *line, const char *path, struct bpfam_mountinfo *m)
 {
-	char *save, *f, *mp = NULL, *type, *source;
+	char *save, *f, *mp = NULL, *opts, *type, *source;
 	int i;
 
 	f = strtok_r(line, " \n", &save);
@@ -42,6 +42,10 @@ static bool parse_line(char *line, const char *path, struct bpfam_mountinfo *m)
 	bpfam_mountinfo_unescape(mp);
 	if (strcmp(mp, path))
 		return false;
+	opts = strtok_r(NULL, " \n", &save);
+	if (!opts)
+		return false;
+	m->readonly = !strcmp(opts, "ro") || !strncmp(opts, "ro,", 3);
 	while ((f = strtok_r(NULL, " \n", &save)) && strcmp(f, "-"))
 		;
 	type = strtok_r(NULL, " \n", &save);

@@ -8,12 +8,14 @@
 #define BPFAM_MOUNTINFO_H
 
 #include <limits.h>
+#include <stdbool.h>
 
 #define BPFAM_FSTYPE "fuse.bpfam"
 
 struct bpfam_mountinfo {
 	char fstype[64];      /* "fuse.bpfam", "ext4"... */
 	char source[PATH_MAX]; /* the device, or what the filesystem names */
+	bool readonly;	      /* mounted "ro" */
 };
 
 /*

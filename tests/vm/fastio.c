@@ -59,6 +59,11 @@
  *                                   prints "ok", "SIGBUS" or "mmap ERRNO"
  *   fastio pread FILE OFF LEN       one pread(); prints "ok N" or the errno
  *   fastio pwrite FILE OFF LEN      one pwrite() of zeros; same output
+ *   fastio store FILE OFF [load]    store a byte at OFF through a shared
+ *                                   mapping of FILE (with "load": load it
+ *                                   first, so that the store is a write
+ *                                   fault on a page or PMD mapped for
+ *                                   reading); prints "ok" or "SIGBUS"
  *   fastio touch FILE OFF           load one byte at OFF through a shared
  *                                   mapping; prints "ok" or "SIGBUS"
  *   fastio hold FILE SEED           map FILE, check its first half through
@@ -370,6 +375,33 @@ static void on_bus(int sig)
 {
 	(void)sig;
 	siglongjmp(bus_jb, 1);
+}
+
+/*
+ * Store a byte at OFF through a shared writable mapping of all of FILE,
+ * with "load" after loading it first (the page, or its PMD, is then mapped
+ * for reading and the store is a write-protect fault); prints "ok" or
+ * "SIGBUS".
+ */
+static int do_store(const char *path, uint64_t off, bool load_first)
+{
+	uint64_t size;
+	int fd = open_file(path, O_RDWR, &size);
+	volatile char *m;
+
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		die("mmap");
+	signal(SIGBUS, on_bus);
+	if (sigsetjmp(bus_jb, 1)) {
+		printf("SIGBUS\n");
+		return 0;
+	}
+	if (load_first)
+		(void)m[off];
+	m[off] = m[off];
+	printf("ok\n");
+	return 0;
 }
 
 static int do_touch(const char *path, uint64_t off)
@@ -1026,7 +1058,7 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && strcmp(cmd, "gen") && strcmp(cmd, "check") &&
 	    strcmp(cmd, "poison") && strcmp(cmd, "poison-dev") &&
-	    strcmp(cmd, "map-dev") &&
+	    strcmp(cmd, "map-dev") && strcmp(cmd, "store") &&
 	    strcmp(cmd, "touch"))
 		seed = num(argv[3]);
 	if (argc == 4 && !strcmp(cmd, "write"))
@@ -1088,6 +1120,9 @@ int main(int argc, char **argv)
 		return do_map_dev(argv[2], num(argv[3]));
 	if (argc == 4 && !strcmp(cmd, "poison-dev"))
 		return do_poison_dev(argv[2], num(argv[3]));
+	if ((argc == 4 || argc == 5) && !strcmp(cmd, "store"))
+		return do_store(argv[2], num(argv[3]),
+				argc == 5 && !strcmp(argv[4], "load"));
 	if (argc == 4 && !strcmp(cmd, "touch"))
 		return do_touch(argv[2], num(argv[3]));
 	if (argc == 5 && (!strcmp(cmd, "pread") || !strcmp(cmd, "pwrite"))) {
@@ -1117,6 +1152,7 @@ int main(int argc, char **argv)
 		"       fastio victim FILE OFF SECS [early]\n"
 		"       fastio odirect FILE OFF LEN TARGET GO\n"
 		"       fastio touch FILE OFF\n"
+		"       fastio store FILE OFF [load]\n"
 		"       fastio poison-dev|map-dev DEV OFF\n"
 		"       fastio pread|pwrite FILE OFF LEN\n");
 	return 2;

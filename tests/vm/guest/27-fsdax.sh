@@ -5,7 +5,9 @@
 # answer) holds up a truncation of the file until the pin drops, so the
 # server is not told the range is free while DMA may still reach it;
 # (2) msync() and fsync() write back the pages stores dirtied, and only
-# those (fs_dax tracepoint dax_writeback_one, counted per file).
+# those (fs_dax tracepoint dax_writeback_one, counted per file); (3) a
+# device registered read-only (a read-only mount) is never stored to, in
+# any fault order, even once the mount is remounted read-write.
 . /vmtests/guest/fastlib.sh
 set -u
 
@@ -107,6 +109,27 @@ if [ -d $TR/events/fs_dax/dax_writeback_one ]; then
 else
 	not_ok "the kernel has the fs_dax tracepoint dax_writeback_one"
 fi
+
+# --- 3: a device registered read-only stays unwritable, any fault order ---
+# A read-only mount registers the device read-only; remounted read-write,
+# writes reach the kernel, which must refuse to store to the device.
+R=$MNT/readonly
+check_cmd "bpfam creat -s 8M $R" bpfam creat -s 8M $R
+check_cmd "pwrite() a pattern into it" fastio write $R 74
+unmount_bpfam "rw" $MNT
+check "bpfamd -o mode=fast,ro mounts: the device is registered read-only" \
+	mount_bpfam $DEV $MNT -o mode=fast,ro
+check_cmd "mount -o remount,rw $MNT" mount -o remount,rw $MNT
+r=$(fastio pwrite $R 4096 4096)
+check "pwrite() is refused by the kernel: EIO (got: $r)" test "$r" = EIO
+r=$(fastio store $R 8192)
+check "a store through a fresh mapping gets SIGBUS (got: $r)" test "$r" = SIGBUS
+r=$(fastio store $R 12288 load)
+check "a store to a page mapped by a load gets SIGBUS (got: $r)" test "$r" = SIGBUS
+r=$(fastio store $R $((2 << 20)) load)
+check "a store to a 2 MiB page mapped by a load gets SIGBUS (got: $r)" \
+	test "$r" = SIGBUS
+check_cmd "$R still reads its pattern" fastio read $R 74
 
 unmount_bpfam "end" $MNT
 check "the kernel logged no oops" kernel_ok
