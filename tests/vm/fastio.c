@@ -59,10 +59,10 @@
  *                                   prints "ok", "SIGBUS" or "mmap ERRNO"
  *   fastio pread FILE OFF LEN       one pread(); prints "ok N" or the errno
  *   fastio pwrite FILE OFF LEN      one pwrite() of zeros; same output
- *   fastio store FILE OFF [load]    store a byte at OFF through a shared
- *                                   mapping of FILE (with "load": load it
- *                                   first, so that the store is a write
- *                                   fault on a page or PMD mapped for
+ *   fastio store FILE OFF [load]    store a byte (0x5a) at OFF through a
+ *                                   shared mapping of FILE (with "load":
+ *                                   load it first, so that the store is a
+ *                                   write fault on a page or PMD mapped for
  *                                   reading); prints "ok" or "SIGBUS"
  *   fastio touch FILE OFF           load one byte at OFF through a shared
  *                                   mapping; prints "ok" or "SIGBUS"
@@ -378,18 +378,21 @@ static void on_bus(int sig)
 }
 
 /*
- * Store a byte at OFF through a shared writable mapping of all of FILE,
- * with "load" after loading it first (the page, or its PMD, is then mapped
- * for reading and the store is a write-protect fault); prints "ok" or
- * "SIGBUS".
+ * Through a shared mapping of the 2 MiB of FILE around OFF (past the end
+ * of the file, if it is), load the byte at OFF and/or store to it (a store
+ * alone is the first access of its page, a write fault; a load first maps
+ * the page, or its PMD, for reading and makes the store a write-protect
+ * fault); prints "ok" or "SIGBUS".
  */
-static int do_store(const char *path, uint64_t off, bool load_first)
+static int do_access(const char *path, uint64_t off, bool load, bool store)
 {
-	uint64_t size;
-	int fd = open_file(path, O_RDWR, &size);
+	const uint64_t huge = 2 << 20;
+	uint64_t size, base = off & ~(huge - 1);
+	int fd = open_file(path, store ? O_RDWR : O_RDONLY, &size);
 	volatile char *m;
 
-	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	m = mmap(NULL, huge, store ? PROT_READ | PROT_WRITE : PROT_READ,
+		 MAP_SHARED, fd, base);
 	if (m == MAP_FAILED)
 		die("mmap");
 	signal(SIGBUS, on_bus);
@@ -397,28 +400,10 @@ static int do_store(const char *path, uint64_t off, bool load_first)
 		printf("SIGBUS\n");
 		return 0;
 	}
-	if (load_first)
-		(void)m[off];
-	m[off] = m[off];
-	printf("ok\n");
-	return 0;
-}
-
-static int do_touch(const char *path, uint64_t off)
-{
-	uint64_t size, pg = off & ~4095ULL;
-	int fd = open_file(path, O_RDONLY, &size);
-	volatile char *m;
-
-	m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, pg);
-	if (m == MAP_FAILED)
-		die("mmap");
-	signal(SIGBUS, on_bus);
-	if (sigsetjmp(bus_jb, 1)) {
-		printf("SIGBUS\n");
-		return 0;
-	}
-	(void)m[off - pg];
+	if (load)
+		(void)m[off - base];
+	if (store)
+		m[off - base] = 0x5a;
 	printf("ok\n");
 	return 0;
 }
@@ -1121,10 +1106,10 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(cmd, "poison-dev"))
 		return do_poison_dev(argv[2], num(argv[3]));
 	if ((argc == 4 || argc == 5) && !strcmp(cmd, "store"))
-		return do_store(argv[2], num(argv[3]),
-				argc == 5 && !strcmp(argv[4], "load"));
+		return do_access(argv[2], num(argv[3]),
+				 argc == 5 && !strcmp(argv[4], "load"), true);
 	if (argc == 4 && !strcmp(cmd, "touch"))
-		return do_touch(argv[2], num(argv[3]));
+		return do_access(argv[2], num(argv[3]), true, false);
 	if (argc == 5 && (!strcmp(cmd, "pread") || !strcmp(cmd, "pwrite"))) {
 		int wr = !strcmp(cmd, "pwrite");
 
