@@ -69,25 +69,42 @@ static int write_attr(const char *path, const char *s)
 	return -e;
 }
 
-int bpfam_lend_name(const char *root, const char *path, dev_t rdev, char *name,
-		    struct bpfam_err *err)
+/*
+ * The last component of where symlink @link points, into @name (@len
+ * bytes): 0, -errno, or -ENAMETOOLONG.
+ */
+static int link_base(const char *link, char *name, size_t len)
 {
-	char link[PATH_MAX], target[PATH_MAX];
+	char target[PATH_MAX];
 	const char *base;
-	ssize_t n;
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
 
-	pathf(link, "%s/sys/dev/char/%u:%u", root, major(rdev), minor(rdev));
-	n = readlink(link, target, sizeof(target) - 1);
 	if (n < 0)
-		return bpfam_err(err, errno, "%s: %s: %s", path, link,
-				 strerror(errno));
+		return -errno;
 	target[n] = 0;
 	base = strrchr(target, '/');
 	base = base ? base + 1 : target;
-	if (strlen(base) >= BPFAM_DAX_NAME_MAX)
-		return bpfam_err(err, ENAMETOOLONG,
-				 "%s: device name %s too long", path, base);
+	if (strlen(base) >= len)
+		return -ENAMETOOLONG;
 	strcpy(name, base);
+	return 0;
+}
+
+int bpfam_lend_name(const char *root, const char *path, dev_t rdev, char *name,
+		    struct bpfam_err *err)
+{
+	char link[PATH_MAX];
+	int rc;
+
+	pathf(link, "%s/sys/dev/char/%u:%u", root, major(rdev), minor(rdev));
+	rc = link_base(link, name, BPFAM_DAX_NAME_MAX);
+	if (rc == -ENAMETOOLONG)
+		return bpfam_err(err, ENAMETOOLONG,
+				 "%s: the device name %s links to is too long",
+				 path, link);
+	if (rc)
+		return bpfam_err(err, -rc, "%s: %s: %s", path, link,
+				 strerror(-rc));
 	return 0;
 }
 
@@ -238,21 +255,14 @@ static int node_back(const char *path)
 	return 0;
 }
 
-/* The driver device @name is bound to: 0 (in @drv), -ENOENT if none. */
+/* The driver device @name is bound to: 0 (in @drv, 64 bytes), -ENOENT if
+ * none. */
 static int bound_driver(const char *root, const char *name, char *drv)
 {
-	char link[PATH_MAX], target[PATH_MAX];
-	const char *base;
-	ssize_t n;
+	char link[PATH_MAX];
 
 	pathf(link, "%s" DAX_DEVICES "/%s/driver", root, name);
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	target[n] = 0;
-	base = strrchr(target, '/');
-	snprintf(drv, 64, "%.63s", base ? base + 1 : target);
-	return 0;
+	return link_base(link, drv, 64);
 }
 
 /* Write @value into @name's lend attribute and bind it to device_dax. */
