@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "clock.h"
 #include "fast.h"
@@ -110,14 +111,32 @@ int bpfamd_lend(struct bpfamd *d)
 	return 0;
 }
 
+/*
+ * A command that opened the device just before the unmount (`umount; bpfam
+ * fsck`) keeps it busy for a moment: wait for it rather than leave the
+ * device lent.
+ */
+#define GIVE_BACK_WAIT_MS 10000
+
 void bpfamd_give_back(struct bpfamd *d)
 {
+	struct timespec ts = {0, 100 * 1000 * 1000};
 	struct bpfam_err err;
+	int rc, waited = 0;
 
 	if (!d->lent)
 		return;
 	d->lent = false;
-	if (bpfam_lend_set("", d->dax_path, d->dax_name, false, 0, &err)) {
+	while ((rc = bpfam_lend_set("", d->dax_path, d->dax_name, false, 0,
+				    &err)) == -EBUSY &&
+	       waited < GIVE_BACK_WAIT_MS) {
+		if (!waited)
+			bpfamd_log(LOG_INFO, "%s; waiting up to %d s", err.msg,
+				   GIVE_BACK_WAIT_MS / 1000);
+		nanosleep(&ts, NULL);
+		waited += 100;
+	}
+	if (rc) {
 		bpfamd_log(LOG_ERR,
 			   "%s; it stays lent: give it back with 'bpfam lend "
 			   "--none %s'",

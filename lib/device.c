@@ -220,7 +220,7 @@ int bpfam_device_open(struct bpfam_device *dev, const char *path,
 		      enum bpfam_open_mode mode, struct bpfam_err *err)
 {
 	struct stat st;
-	int rc;
+	int rc, lock;
 
 	memset(dev, 0, sizeof(*dev));
 	dev->fd = -1;
@@ -232,12 +232,22 @@ int bpfam_device_open(struct bpfam_device *dev, const char *path,
 	dev->writer = mode == BPFAM_OPEN_WRITER || mode == BPFAM_OPEN_FORMAT;
 	dev->format = mode == BPFAM_OPEN_FORMAT;
 
+	/* Until the mapping exists: then a switch's idle check sees it. */
+	lock = bpfam_lend_lock_node(path);
+	if (lock == -ETIMEDOUT)
+		return bpfam_err(err, ETIMEDOUT,
+				 "%s: lending it to the kernel or giving it back did not end within 10 s",
+				 path);
 	dev->fd = bpfam_dax_open(path, dev->writable ? O_RDWR : O_RDONLY);
 	/* Opening a directory for writing fails before classify() sees it. */
-	if (dev->fd < 0 && errno == EISDIR)
-		return refuse_directory(dev, err);
-	if (dev->fd < 0)
-		return bpfam_err(err, errno, "%s: %s", path, strerror(errno));
+	if (dev->fd < 0 && errno == EISDIR) {
+		rc = refuse_directory(dev, err);
+		goto fail;
+	}
+	if (dev->fd < 0) {
+		rc = bpfam_err(err, errno, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
 	if (fstat(dev->fd, &st)) {
 		rc = bpfam_err(err, errno, "%s: %s", path, strerror(errno));
 		goto fail;
@@ -257,10 +267,15 @@ int bpfam_device_open(struct bpfam_device *dev, const char *path,
 	rc = map_aligned(dev, err);
 	if (rc)
 		goto fail;
+	if (lock >= 0)
+		close(lock);
 	return 0;
 fail:
-	close(dev->fd);
+	if (dev->fd >= 0)
+		close(dev->fd);
 	dev->fd = -1;
+	if (lock >= 0)
+		close(lock);
 	return rc;
 }
 

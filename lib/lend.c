@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -20,6 +21,8 @@
 #define DAX_DRIVER  "/sys/bus/dax/drivers/device_dax"
 /* How long an unbind and bind may keep the device node from opening. */
 #define NODE_WAIT_MS 5000
+/* How long one side of the switch lock waits for the other. */
+#define LOCK_WAIT_MS 10000
 
 /* A path of at most PATH_MAX bytes into @buf (PATH_MAX): cut if longer,
  * which then names nothing and fails as such. */
@@ -230,18 +233,89 @@ pid_t bpfam_lend_user(const char *root, const char *path, dev_t rdev,
 	return pid;
 }
 
-int bpfam_dax_open(const char *path, int flags)
+/* Every 10 ms for up to @ms: 0 when @try said done, or what it last said. */
+static int poll_ms(int ms, int (*try)(void *), void *arg)
 {
 	struct timespec ts = {0, 10 * 1000 * 1000};
-	int waited, fd = -1;
+	int waited, rc = try(arg);
 
-	for (waited = 0; waited < NODE_WAIT_MS; waited += 10) {
-		fd = open(path, flags | O_CLOEXEC);
-		if (fd >= 0 || errno != ENXIO)
-			return fd;
+	for (waited = 0; rc > 0 && waited < ms; waited += 10) {
 		nanosleep(&ts, NULL);
+		rc = try(arg);
 	}
-	return fd;
+	return rc;
+}
+
+struct lock_try {
+	int fd;
+	int op;
+};
+
+/* 0 locked, 1 to try again, -errno. */
+static int try_lock(void *arg)
+{
+	struct lock_try *t = arg;
+
+	if (!flock(t->fd, t->op | LOCK_NB))
+		return 0;
+	return errno == EWOULDBLOCK ? 1 : -errno;
+}
+
+int bpfam_lend_lock(const char *root, const char *name, bool exclusive)
+{
+	struct lock_try t = {.op = exclusive ? LOCK_EX : LOCK_SH};
+	char attr[PATH_MAX];
+	int rc;
+
+	pathf(attr, "%s" DAX_DEVICES "/%s/lend", root, name);
+	t.fd = open(attr, O_RDONLY | O_CLOEXEC);
+	if (t.fd < 0)
+		return -errno;
+	rc = poll_ms(LOCK_WAIT_MS, try_lock, &t);
+	if (!rc)
+		return t.fd;
+	close(t.fd);
+	return rc > 0 ? -ETIMEDOUT : rc;
+}
+
+int bpfam_lend_lock_node(const char *path)
+{
+	char name[BPFAM_DAX_NAME_MAX];
+	struct stat st;
+
+	if (stat(path, &st) || !S_ISCHR(st.st_mode) ||
+	    bpfam_lend_name("", path, st.st_rdev, name, NULL))
+		return -ENOENT;
+	return bpfam_lend_lock("", name, false);
+}
+
+struct open_try {
+	const char *path;
+	int flags;
+	int fd;
+};
+
+/* 0 opened, 1 to try again (ENXIO: the device is being switched), -errno. */
+static int try_open(void *arg)
+{
+	struct open_try *t = arg;
+
+	t->fd = open(t->path, t->flags | O_CLOEXEC);
+	if (t->fd >= 0)
+		return 0;
+	return errno == ENXIO ? 1 : -errno;
+}
+
+int bpfam_dax_open(const char *path, int flags)
+{
+	struct open_try t = {.path = path, .flags = flags};
+	int rc = poll_ms(NODE_WAIT_MS, try_open, &t);
+
+	if (rc > 0)
+		errno = ENXIO;
+	else if (rc < 0)
+		errno = -rc;
+	return t.fd;
 }
 
 /* After a bind: the device node opens again, or -errno. */
@@ -319,31 +393,23 @@ static int may_switch(const char *root, const char *path, const char *name,
 	return 0;
 }
 
-int bpfam_lend_set(const char *root, const char *path, const char *name,
-		   bool lend, uint64_t off, struct bpfam_err *err)
+/* The switch itself, under the switch lock; @old is the state before. */
+static int switch_locked(const char *root, const char *path, const char *name,
+			 bool lend, uint64_t off, const struct bpfam_lend *old,
+			 struct bpfam_err *err)
 {
 	char value[32], before[32], attr[PATH_MAX];
-	struct bpfam_lend old;
 	const char *step = "unbinding it from device_dax";
 	const char *dummy;
 	bool bound = false;
 	int rc;
 
-	rc = bpfam_lend_read(root, name, &old, err);
-	if (rc == -ENOENT)
-		return bpfam_err(
-			err, EOPNOTSUPP,
-			"%s: this kernel cannot lend device-dax memory (no "
-			"%s/%s/lend; needs the kpatch/ series)",
-			path, DAX_DEVICES, name);
-	if (rc)
-		return rc;
 	rc = may_switch(root, path, name, &bound, err);
 	if (rc)
 		return rc;
 	snprintf(value, sizeof(value), lend ? "%" PRIu64 : "none", off);
-	snprintf(before, sizeof(before), old.lent ? "%" PRIu64 : "none",
-		 old.off);
+	snprintf(before, sizeof(before), old->lent ? "%" PRIu64 : "none",
+		 old->off);
 	pathf(attr, "%s" DAX_DRIVER "/unbind", root);
 	rc = bound ? write_attr(attr, name) : 0;
 	if (!rc)
@@ -358,4 +424,30 @@ int bpfam_lend_set(const char *root, const char *path, const char *name,
 	return bpfam_err(err, -rc, "%s: cannot %s: %s: %s", path,
 			 lend ? "lend it to the kernel" : "give it back", step,
 			 strerror(-rc));
+}
+
+int bpfam_lend_set(const char *root, const char *path, const char *name,
+		   bool lend, uint64_t off, struct bpfam_err *err)
+{
+	struct bpfam_lend old;
+	int rc, lock;
+
+	rc = bpfam_lend_read(root, name, &old, err);
+	if (rc == -ENOENT)
+		return bpfam_err(
+			err, EOPNOTSUPP,
+			"%s: this kernel cannot lend device-dax memory (no "
+			"%s/%s/lend; needs the kpatch/ series)",
+			path, DAX_DEVICES, name);
+	if (rc)
+		return rc;
+	lock = bpfam_lend_lock(root, name, true);
+	if (lock < 0)
+		return bpfam_err(
+			err, -lock,
+			"%s: cannot take its switch lock (%s/%s/lend): %s",
+			path, DAX_DEVICES, name, strerror(-lock));
+	rc = switch_locked(root, path, name, lend, off, &old, err);
+	close(lock);
+	return rc;
 }

@@ -55,9 +55,27 @@ pid_t bpfam_lend_user(const char *root, const char *path, dev_t rdev,
 		      char *comm);
 
 /*
+ * The switch lock of device-dax @name: flock(2) on its lend attribute,
+ * which, unlike the device node, stays through an unbind.  A switch holds
+ * it exclusive from its idle check to the end of the bind; a command
+ * opening the device holds it shared until its descriptor and mapping
+ * exist, so that the idle check sees them or the command opens the device
+ * as the switch left it.  Waits up to 10 s for the other side.  A
+ * descriptor whose close(2) unlocks, or -errno: -ENOENT on a kernel that
+ * cannot lend (nothing to lock against), -ETIMEDOUT.
+ */
+int bpfam_lend_lock(const char *root, const char *name, bool exclusive);
+
+/*
+ * bpfam_lend_lock() shared for device node @path: -ENOENT too when @path
+ * is no device-dax.
+ */
+int bpfam_lend_lock_node(const char *path);
+
+/*
  * Make device-dax @path (named @name) lent from @off (@lend) or not
- * lent: refused while a process has it open or mapped; unbind, write
- * the attribute, bind, wait for @path to come back.  On a failure after
+ * lent: refused while a process has it open or mapped; under the switch
+ * lock, unbind, write the attribute, bind, wait for @path to come back.  On a failure after
  * the unbind, the previous state is put back.  0, or -errno with @err
  * naming the device and the reason.
  */

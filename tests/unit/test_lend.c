@@ -2,8 +2,9 @@
 /*
  * Lending a device-dax to the kernel (lib/lend.h), against a fake /sys,
  * /proc and /dev in /dev/shm: the attribute read, the idle check over
- * processes' descriptors and mappings, and the unbind-write-bind switch
- * with its refusals and its way back after a failure.
+ * processes' descriptors and mappings, the unbind-write-bind switch
+ * with its refusals and its way back after a failure, and the switch lock
+ * that keeps a command's open out of the switch.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lend.h"
@@ -237,6 +239,52 @@ static void failed_bind_restores(void **state)
 	put("sys/bus/dax/drivers/device_dax/bind", "");
 }
 
+/*
+ * A command holds the switch lock shared from its open to its mapping: a
+ * switch waits for it before it checks and unbinds, and the lock is free
+ * again after the switch.
+ */
+static void switch_waits_for_opener(void **state)
+{
+	struct bpfam_err err;
+	int p[2], status, lk;
+	char v[64], c;
+	pid_t pid;
+
+	(void)state;
+	put("sys/bus/dax/drivers/device_dax/unbind", "");
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		lk = bpfam_lend_lock(root, "dax0.0", false);
+		if (lk < 0 || write(p[1], "x", 1) != 1)
+			_exit(2);
+		usleep(300 * 1000);
+		get("sys/bus/dax/drivers/device_dax/unbind", v, sizeof(v));
+		/* Exit closes @lk, which unlocks. */
+		_exit(v[0] ? 1 : 0);
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	close(p[0]);
+	assert_int_equal(
+		bpfam_lend_set(root, node, "dax0.0", true, 4194304, &err), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	/* 1: the switch unbound while the opener held the lock. */
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	get("sys/bus/dax/drivers/device_dax/unbind", v, sizeof(v));
+	assert_string_equal(v, "dax0.0");
+	lk = bpfam_lend_lock(root, "dax0.0", true);
+	assert_true(lk >= 0);
+	close(lk);
+	assert_int_equal(bpfam_lend_set(root, node, "dax0.0", false, 0, &err),
+			 0);
+	/* A kernel that cannot lend: nothing to lock. */
+	assert_int_equal(bpfam_lend_lock(root, "dax9.0", false), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +294,7 @@ int main(void)
 		cmocka_unit_test(lend_and_give_back),
 		cmocka_unit_test(refusals),
 		cmocka_unit_test(failed_bind_restores),
+		cmocka_unit_test(switch_waits_for_opener),
 	};
 
 	return cmocka_run_group_tests_name("lend", tests, setup, teardown);

@@ -8,7 +8,8 @@
 # kernel) read back right, gaps and reused space read zeros; "none" again
 # after unmount.  A busy device refuses the mount and stays as it was; a
 # SIGKILLed daemon leaves it lent, and the next one takes it over, and
-# `bpfam lend --none` gives it back by hand.
+# `bpfam lend --none` gives it back by hand.  A command run right after
+# umount finds the device whatever moment of the give-back it hits.
 . /vmtests/guest/fastlib.sh
 set -u
 
@@ -219,6 +220,23 @@ check "the device stays as it was: lend none" lend_is none
 check "nothing is mounted" bash -c "! grep -q ' $MNT ' /proc/mounts"
 kill $holder
 wait $holder 2>/dev/null
+
+# --- a command right after umount ------------------------------------------
+# umount returns before bpfamd gives the device back; a command that opens
+# it meanwhile neither fails nor keeps it lent (the switch lock, and the
+# give-back waits for the command).  Three rounds, each opening at a
+# different moment of the give-back.
+for delay in 0 0.05 0.2; do
+	if ! start_daemon fast; then
+		not_ok "bpfamd mounts for the umount-then-fsck round ($delay s)"
+		continue
+	fi
+	umount $MNT
+	sleep $delay
+	check_cmd "umount, $delay s, bpfam fsck $DEV: passes" bpfam fsck $DEV
+	wait "$DPID"
+	check "... and bpfamd gave the device back: lend none" lend_is none
+done
 
 # --- SIGKILL: the next daemon takes the lent device over --------------------
 if start_daemon fast; then
