@@ -10,7 +10,9 @@
 # SIGKILL: the aborted connection zaps every mapping and gives the device
 # back at once, so old and new pages get SIGBUS, pread() ENOTCONN, and a
 # new bpfamd registers the device while the dead mount is still there and
-# one of its files still open, and finds the data intact.
+# one of its files still open, and finds the data intact; (3) the device
+# is unbound from device_dax under the mount: mappings zapped, pread EIO,
+# and once bound again a new bpfamd serves the data intact.
 . /vmtests/guest/fastlib.sh
 set -u
 
@@ -86,5 +88,49 @@ else
 fi
 exec 6<&-
 check_cmd "the dead mount goes with umount -l" umount -l $MNT
+check "the kernel logged no oops" kernel_ok
+
+# --- 3: the device unbound under the mount -----------------------------------
+# Removal: kill_dax() sends the holder MF_MEM_PRE_REMOVE, and before the
+# unbind returns every mapping of the device's files is zapped, their
+# entries forgotten and the device marked dead, since its memory may go
+# back to the page allocator.  bpfamd is stopped meanwhile (its own mapping
+# of the metadata goes too), so the kernel alone answers.
+SYS=/sys/bus/dax/devices/dax0.0
+DRV=/sys/bus/dax/drivers/device_dax
+if mount_bpfam $DEV $MNT -o mode=fast && check_fast "unbind" $MNT; then
+	check "a process maps $F and reads its first 4 MiB" hold_start $F $SEED
+	dpid=$(pidof bpfamd)
+	kill -STOP "$dpid"
+	check_cmd "unbind dax0.0 from device_dax under the mount" \
+		sh -c "echo dax0.0 >$DRV/unbind"
+	hold_go
+	check "unbound: the pages mapped before are gone: SIGBUS" said "old SIGBUS"
+	check "unbound: a new page fault gets SIGBUS" said "new SIGBUS"
+	check "unbound: pread() fails with EIO" said "pread EIO"
+	check "unbound: the kernel logged no oops" kernel_ok
+	# The holder's close flushes through the daemon: let it end.
+	kill -KILL "$dpid"
+	kill -CONT "$dpid"
+	wait "$HOLD_PID"
+	for _ in $(seq 50); do
+		pidof bpfamd >/dev/null || break
+		sleep 0.1
+	done
+	umount -l $MNT
+	check "the device stays lent while unbound ($(cat $SYS/lend))" \
+		test "$(cat $SYS/lend)" != none
+	check_cmd "bind it again" sh -c "echo dax0.0 >$DRV/bind"
+	if mount_bpfam $DEV $MNT -o mode=fast && check_fast "rebound" $MNT; then
+		ok "a new bpfamd mounts the rebound device"
+		check_cmd "the data is intact (fast path)" fastio read $F $SEED
+		unmount_bpfam "end" $MNT
+	else
+		not_ok "a new bpfamd mounts the rebound device"
+		show_log /tmp/bpfamd.log
+	fi
+else
+	not_ok "bpfamd -o mode=fast mounts for the unbind"
+fi
 check "the kernel logged no oops" kernel_ok
 tap_done

@@ -151,12 +151,22 @@ hold_start() {
 	grep -q '^held ok$' /tmp/hold.out
 }
 
-# hold_finish: let it go on and wait for its report
-hold_finish() {
+# hold_go: let it go on and wait (up to 30 s) for its report; it may
+# still be exiting (its close flushes the file through the daemon)
+hold_go() {
 	echo go >&5
 	exec 5>&-
-	wait "$HOLD_PID"
+	for _ in $(seq 300); do
+		grep -q '^pread' /tmp/hold.out && break
+		sleep 0.1
+	done
 	echo "# fastio hold: $(tr '\n' ';' </tmp/hold.out)"
+}
+
+# hold_finish: hold_go, and wait for it to exit
+hold_finish() {
+	hold_go
+	wait "$HOLD_PID"
 }
 
 # said WHAT: fastio hold reported the line WHAT
