@@ -6,7 +6,9 @@
 #   make kpatch-check  checkpatch --strict, each patch builds on its own, and
 #                  DEV_DAX=m leaves built-in fuse free of device_dax.ko
 #                  symbols (~10 min; not part of vmtest)
-#   make vmbench   the fast path's throughput in the guest (not a test)
+#   make vmbench   the fast path's throughput in the guest (not a test), on
+#                  a third kernel without lockdep ($(BUILD)/kernel-bench:
+#                  kpatch/config + kpatch/config.bench; a full build)
 #   make vmtest-debug  vmtest on a second kernel with KASAN
 #                  ($(BUILD)/kernel-debug: kpatch/config + kpatch/config.debug);
 #                  not in CI: a second full kernel build (~7 min), and the
@@ -23,7 +25,7 @@
 VMTEST_PREREQ ?= all
 VMTEST_SUITES ?= single two
 
-.PHONY: kernel kernel-debug kpatch-check vmtest vmtest-debug vmbench \
+.PHONY: kernel kernel-debug kernel-bench kpatch-check vmtest vmtest-debug vmbench \
 	vmtest-initramfs
 
 kernel:
@@ -31,6 +33,9 @@ kernel:
 
 kernel-debug:
 	@KERNEL_VARIANT=debug tests/vm/kernel.sh $(BUILD)
+
+kernel-bench:
+	@KERNEL_VARIANT=bench tests/vm/kernel.sh $(BUILD)
 
 kpatch-check: kernel
 	@tests/vm/kpatch-check.sh $(BUILD)
@@ -57,8 +62,9 @@ vmtest-debug: kernel-debug vmtest-initramfs
 
 # The fast path against fallback mode, tmpfs and raw devdax in one guest;
 # the table is kept in $(BUILD)/vm/bench.txt.  See docs/bench.md.
-vmbench: kernel vmtest-initramfs
+vmbench: kernel-bench vmtest-initramfs
 	@BUILD=$(BUILD) VMTEST_TESTS=bench/fastpath.sh \
+		VMTEST_KERNEL=$(BUILD)/kernel-bench/bzImage \
 		VMTEST_APPEND=VMTEST_TEST_TIMEOUT=900 \
 		tests/vm/vmtest.sh single >$(BUILD)/vm/bench.log 2>&1; rc=$$?; \
 	sed -n 's/^# bench: //p' $(BUILD)/vm/bench.log | tee $(BUILD)/vm/bench.txt; \
