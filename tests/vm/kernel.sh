@@ -192,23 +192,36 @@ if [ "$(cat "$OUT/.bpfam-config-key" 2>/dev/null)" != "$config_key" ] ||
 	(cd "$OUT" && "$SRC/scripts/kconfig/merge_config.sh" -m -O "$OUT" \
 		"$OUT/.config" "${FRAGMENTS[@]}" >/dev/null)
 	make -s -C "$SRC" O="$OUT" olddefconfig >/dev/null
-	missing=()
+	# What the fragments ask, a later fragment's line overriding an
+	# earlier one's (config.bench turns config's lockdep off).
+	declare -A want=()
+	order=()
 	while read -r line; do
 		case $line in
 		CONFIG_*=y)
 			opt=${line%%=*}
-			grep -qx "$opt=y" "$OUT/.config" || missing+=("$opt=y")
+			val=y
 			;;
 		CONFIG_*=n | "# CONFIG_"*" is not set")
 			opt=${line%%=*}
 			opt=${opt#\# }
 			opt=${opt%% *}
-			grep -Eq "^$opt=[ym]" "$OUT/.config" && missing+=("$opt=n")
+			val=n
 			;;
-		"" | "#"*) ;;
+		"" | "#"*) continue ;;
 		*) die "kpatch/config: cannot check line '$line' (use CONFIG_X=y or CONFIG_X=n)" ;;
 		esac
+		[ -n "${want[$opt]:-}" ] || order+=("$opt")
+		want[$opt]=$val
 	done < <(cat "${FRAGMENTS[@]}")
+	missing=()
+	for opt in "${order[@]}"; do
+		if [ "${want[$opt]}" = y ]; then
+			grep -qx "$opt=y" "$OUT/.config" || missing+=("$opt=y")
+		else
+			grep -Eq "^$opt=[ym]" "$OUT/.config" && missing+=("$opt=n")
+		fi
+	done
 	if [ ${#missing[@]} -gt 0 ]; then
 		echo "kernel: error: these kpatch/config options are not set so in $OUT/.config" >&2
 		echo "kernel: (a dependency is off: add it to the fragment)" >&2
