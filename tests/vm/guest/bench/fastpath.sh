@@ -55,9 +55,10 @@ run_target() { # NAME FILE
 	R[$1.read]=$(timed "$2" read 1M)
 	R[$1.write]=$(timed "$2" write 1M)
 	R[$1.rand]=$(timed "$2" randread 4k)
+	R[$1.mrand]=$(timed "$2" randread 4k mmap)
 	R[$1.touch]=$(first_touch "$2")
 	check "$1: every fio run completed" ran "${R[$1.read]}" \
-		"${R[$1.write]}" "${R[$1.rand]}" "${R[$1.touch]}"
+		"${R[$1.write]}" "${R[$1.rand]}" "${R[$1.mrand]}" "${R[$1.touch]}"
 }
 
 # --- fast mode ---------------------------------------------------------------
@@ -86,8 +87,10 @@ check_cmd "a $SIZE tmpfs file, written once" \
 run_target tmpfs $T
 rm -f $T
 R[raw.read]=$(timed $DEV read 1M mmap)
+R[raw.mrand]=$(timed $DEV randread 4k mmap)
 R[raw.touch]=$(first_touch $DEV "${off:-0}")
-check "raw: the mapped runs completed" ran "${R[raw.read]}" "${R[raw.touch]}"
+check "raw: the mapped runs completed" ran "${R[raw.read]}" "${R[raw.mrand]}" \
+	"${R[raw.touch]}"
 
 ratio() { # A B: A/B with two decimals, or -
 	if [ "$1" = - ] || [ "$2" = - ] || [ "$2" -eq 0 ]; then
@@ -108,6 +111,7 @@ printf '# bench: %-22s %9s %9s %9s %9s %9s %9s\n' "" fast fallback tmpfs raw \
 row "read() 1M sequential" read raw.read
 row "write() 1M sequential" write none
 row "read() 4K random" rand none
+row "mmap 4K random" mrand raw.mrand
 row "mmap first touch" touch raw.touch
 echo "# bench: raw = fio's mmap engine on $DEV at the file's extent (no kernel copy);"
 echo "# bench: fast and tmpfs read() are bounded by the emulated kernel copy"
