@@ -393,23 +393,26 @@ static int may_switch(const char *root, const char *path, const char *name,
 	return 0;
 }
 
-/* The switch itself, under the switch lock; @old is the state before. */
+/* The switch itself, under the switch lock. */
 static int switch_locked(const char *root, const char *path, const char *name,
-			 bool lend, uint64_t off, const struct bpfam_lend *old,
-			 struct bpfam_err *err)
+			 bool lend, uint64_t off, struct bpfam_err *err)
 {
 	char value[32], before[32], attr[PATH_MAX];
 	const char *step = "unbinding it from device_dax";
+	struct bpfam_lend old;
 	const char *dummy;
 	bool bound = false;
 	int rc;
 
-	rc = may_switch(root, path, name, &bound, err);
+	/* What to put back on a failure, as it is now that no switch runs. */
+	rc = bpfam_lend_read(root, name, &old, err);
+	if (!rc)
+		rc = may_switch(root, path, name, &bound, err);
 	if (rc)
 		return rc;
 	snprintf(value, sizeof(value), lend ? "%" PRIu64 : "none", off);
-	snprintf(before, sizeof(before), old->lent ? "%" PRIu64 : "none",
-		 old->off);
+	snprintf(before, sizeof(before), old.lent ? "%" PRIu64 : "none",
+		 old.off);
 	pathf(attr, "%s" DAX_DRIVER "/unbind", root);
 	rc = bound ? write_attr(attr, name) : 0;
 	if (!rc)
@@ -429,10 +432,10 @@ static int switch_locked(const char *root, const char *path, const char *name,
 int bpfam_lend_set(const char *root, const char *path, const char *name,
 		   bool lend, uint64_t off, struct bpfam_err *err)
 {
-	struct bpfam_lend old;
+	struct bpfam_lend now;
 	int rc, lock;
 
-	rc = bpfam_lend_read(root, name, &old, err);
+	rc = bpfam_lend_read(root, name, &now, err);
 	if (rc == -ENOENT)
 		return bpfam_err(
 			err, EOPNOTSUPP,
@@ -447,7 +450,7 @@ int bpfam_lend_set(const char *root, const char *path, const char *name,
 			err, -lock,
 			"%s: cannot take its switch lock (%s/%s/lend): %s",
 			path, DAX_DEVICES, name, strerror(-lock));
-	rc = switch_locked(root, path, name, lend, off, &old, err);
+	rc = switch_locked(root, path, name, lend, off, err);
 	close(lock);
 	return rc;
 }
