@@ -6,7 +6,6 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <syslog.h>
-#include <time.h>
 
 #include "clock.h"
 #include "fast.h"
@@ -118,29 +117,42 @@ int bpfamd_lend(struct bpfamd *d)
  */
 #define GIVE_BACK_WAIT_MS 10000
 
+struct give_back {
+	struct bpfamd *d;
+	struct bpfam_err err;
+	bool said;
+};
+
+/* 0 given back, 1 busy (to try again), -errno. */
+static int try_give_back(void *arg)
+{
+	struct give_back *g = arg;
+	int rc = bpfam_lend_set("", g->d->dax_path, g->d->dax_name, false, 0,
+				&g->err);
+
+	if (rc != -EBUSY)
+		return rc;
+	if (!g->said)
+		bpfamd_log(LOG_INFO, "%s; waiting up to %d s", g->err.msg,
+			   GIVE_BACK_WAIT_MS / 1000);
+	g->said = true;
+	return 1;
+}
+
 void bpfamd_give_back(struct bpfamd *d)
 {
-	struct timespec ts = {0, 100 * 1000 * 1000};
-	struct bpfam_err err;
-	int rc, waited = 0;
+	struct give_back g = {.d = d};
+	int rc;
 
 	if (!d->lent)
 		return;
 	d->lent = false;
-	while ((rc = bpfam_lend_set("", d->dax_path, d->dax_name, false, 0,
-				    &err)) == -EBUSY &&
-	       waited < GIVE_BACK_WAIT_MS) {
-		if (!waited)
-			bpfamd_log(LOG_INFO, "%s; waiting up to %d s", err.msg,
-				   GIVE_BACK_WAIT_MS / 1000);
-		nanosleep(&ts, NULL);
-		waited += 100;
-	}
+	rc = bpfam_poll_ms(GIVE_BACK_WAIT_MS, 100, try_give_back, &g);
 	if (rc) {
 		bpfamd_log(LOG_ERR,
 			   "%s; it stays lent: give it back with 'bpfam lend "
 			   "--none %s'",
-			   err.msg, d->dax_path);
+			   g.err.msg, d->dax_path);
 		return;
 	}
 	bpfamd_log(LOG_INFO, "%s: given back by the kernel (no longer lent)",

@@ -39,4 +39,21 @@ static inline void bpfam_sleep_ms(uint32_t ms)
 	nanosleep(&t, NULL);
 }
 
+/*
+ * Call @try every @step_ms for up to @ms while it returns > 0 (not yet):
+ * what it last returned, 0 for done or -errno.
+ */
+static inline int bpfam_poll_ms(uint32_t ms, uint32_t step_ms,
+				int (*try)(void *), void *arg)
+{
+	uint32_t waited;
+	int rc = try(arg);
+
+	for (waited = 0; rc > 0 && waited < ms; waited += step_ms) {
+		bpfam_sleep_ms(step_ms);
+		rc = try(arg);
+	}
+	return rc;
+}
+
 #endif /* BPFAM_CLOCK_H */

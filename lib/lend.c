@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "lend.h"
 
 #define DAX_DEVICES "/sys/bus/dax/devices"
@@ -233,19 +234,6 @@ pid_t bpfam_lend_user(const char *root, const char *path, dev_t rdev,
 	return pid;
 }
 
-/* Every 10 ms for up to @ms: 0 when @try said done, or what it last said. */
-static int poll_ms(int ms, int (*try)(void *), void *arg)
-{
-	struct timespec ts = {0, 10 * 1000 * 1000};
-	int waited, rc = try(arg);
-
-	for (waited = 0; rc > 0 && waited < ms; waited += 10) {
-		nanosleep(&ts, NULL);
-		rc = try(arg);
-	}
-	return rc;
-}
-
 struct lock_try {
 	int fd;
 	int op;
@@ -271,7 +259,7 @@ int bpfam_lend_lock(const char *root, const char *name, bool exclusive)
 	t.fd = open(attr, O_RDONLY | O_CLOEXEC);
 	if (t.fd < 0)
 		return -errno;
-	rc = poll_ms(LOCK_WAIT_MS, try_lock, &t);
+	rc = bpfam_poll_ms(LOCK_WAIT_MS, 10, try_lock, &t);
 	if (!rc)
 		return t.fd;
 	close(t.fd);
@@ -309,7 +297,7 @@ static int try_open(void *arg)
 int bpfam_dax_open(const char *path, int flags)
 {
 	struct open_try t = {.path = path, .flags = flags};
-	int rc = poll_ms(NODE_WAIT_MS, try_open, &t);
+	int rc = bpfam_poll_ms(NODE_WAIT_MS, 10, try_open, &t);
 
 	if (rc > 0)
 		errno = ENXIO;
@@ -404,7 +392,7 @@ static int switch_locked(const char *root, const char *path, const char *name,
 	bool bound = false;
 	int rc;
 
-	/* What to put back on a failure, as it is now that no switch runs. */
+	/* What to put back on a failure, read now that no switch runs. */
 	rc = bpfam_lend_read(root, name, &old, err);
 	if (!rc)
 		rc = may_switch(root, path, name, &bound, err);
@@ -433,18 +421,20 @@ int bpfam_lend_set(const char *root, const char *path, const char *name,
 		   bool lend, uint64_t off, struct bpfam_err *err)
 {
 	struct bpfam_lend now;
-	int rc, lock;
+	int rc, lock = bpfam_lend_lock(root, name, true);
 
-	rc = bpfam_lend_read(root, name, &now, err);
-	if (rc == -ENOENT)
-		return bpfam_err(
-			err, EOPNOTSUPP,
-			"%s: this kernel cannot lend device-dax memory (no "
-			"%s/%s/lend; needs the kpatch/ series)",
-			path, DAX_DEVICES, name);
-	if (rc)
-		return rc;
-	lock = bpfam_lend_lock(root, name, true);
+	if (lock == -ENOENT) {
+		/* No attribute: a stock kernel, or no device-dax at all. */
+		rc = bpfam_lend_read(root, name, &now, err);
+		if (rc == -ENOENT)
+			return bpfam_err(
+				err, EOPNOTSUPP,
+				"%s: this kernel cannot lend device-dax memory "
+				"(no %s/%s/lend; needs the kpatch/ series)",
+				path, DAX_DEVICES, name);
+		if (rc)
+			return rc;
+	}
 	if (lock < 0)
 		return bpfam_err(
 			err, -lock,

@@ -75,9 +75,9 @@ int bpfam_lend_lock_node(const char *path);
 /*
  * Make device-dax @path (named @name) lent from @off (@lend) or not
  * lent: refused while a process has it open or mapped; under the switch
- * lock, unbind, write the attribute, bind, wait for @path to come back.  On a failure after
- * the unbind, the previous state is put back.  0, or -errno with @err
- * naming the device and the reason.
+ * lock, unbind, write the attribute, bind, wait for @path to come back.
+ * On a failure after the unbind, the previous state is put back.  0, or
+ * -errno with @err naming the device and the reason.
  */
 int bpfam_lend_set(const char *root, const char *path, const char *name,
 		   bool lend, uint64_t off, struct bpfam_err *err);

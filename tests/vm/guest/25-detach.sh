@@ -22,6 +22,15 @@ F=$MNT/held
 SEED=61
 need_or_end bpfam bpfamd fastio bpftool jq
 
+# daemon_gone: no bpfamd runs, within 5 s
+daemon_gone() {
+	for _ in $(seq 50); do
+		pidof bpfamd >/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # struct_ops_link: the id of the attached fuse_fmap_ops link
 struct_ops_link() {
 	bpftool -j link show 2>/dev/null |
@@ -61,11 +70,7 @@ ok "bpfamd -o mode=fast mounts the device again"
 check "a process maps $F and reads its first 4 MiB again" hold_start $F $SEED
 exec 6<$F
 check_cmd "SIGKILL bpfamd" kill -KILL "$(pidof bpfamd)"
-for _ in $(seq 50); do
-	pidof bpfamd >/dev/null || break
-	sleep 0.1
-done
-check "bpfamd is gone" test -z "$(pidof bpfamd)"
+check "bpfamd is gone" daemon_gone
 hold_finish
 check "killed: the pages mapped before are gone: SIGBUS" said "old SIGBUS"
 check "killed: a new page fault gets SIGBUS" said "new SIGBUS"
@@ -113,10 +118,7 @@ if mount_bpfam $DEV $MNT -o mode=fast && check_fast "unbind" $MNT; then
 	kill -KILL "$dpid"
 	kill -CONT "$dpid"
 	wait "$HOLD_PID"
-	for _ in $(seq 50); do
-		pidof bpfamd >/dev/null || break
-		sleep 0.1
-	done
+	daemon_gone
 	umount -l $MNT
 	check "the device stays lent while unbound ($(cat $SYS/lend))" \
 		test "$(cat $SYS/lend)" != none
