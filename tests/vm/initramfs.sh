@@ -2,8 +2,9 @@
 # Builds the guest's initramfs, $BUILD/vm/initramfs.cgz: busybox (a link per
 # applet), bash, ndctl, daxctl, bpftool, fio, fusermount3, jq, the project's
 # binaries and BPF objects from $BUILD (those that exist), the test helpers
-# $BUILD/vm/{vmexit,mmapcheck,fastio,fmapedit,daxioctl}, each with the shared
-# libraries ldd lists, plus tests/vm/init as /init and the guest tests under /vmtests.
+# $BUILD/vm/{vmexit,mmapcheck,fastio,fmapedit,daxioctl,readlat}, each with
+# the shared libraries ldd lists, plus tests/vm/init as /init and the guest
+# tests under /vmtests.
 # Rebuilt only when one of its inputs changed (name, size, time stamp).
 #
 # usage: BUILD=build tests/vm/initramfs.sh    (from the top of the repo)
@@ -37,7 +38,7 @@ for t in "${tools[@]}"; do
 done
 projbins=()
 for f in "$BUILD/bpfam" "$BUILD/bpfamd" "$VM"/vmexit "$VM"/mmapcheck \
-	"$VM"/fastio "$VM"/fmapedit "$VM"/daxioctl; do
+	"$VM"/fastio "$VM"/fmapedit "$VM"/daxioctl "$VM"/readlat; do
 	[ -x "$f" ] && projbins+=("$f")
 done
 bpfobjs=()

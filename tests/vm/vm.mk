@@ -41,7 +41,7 @@ kpatch-check: kernel
 	@tests/vm/kpatch-check.sh $(BUILD)
 
 # Static guest helpers (tests/vm/*.c; see tests/vm/README.md)
-VM_HELPERS := vmexit mmapcheck fastio fmapedit daxioctl
+VM_HELPERS := vmexit mmapcheck fastio fmapedit daxioctl readlat
 
 $(BUILD)/vm/%: tests/vm/%.c
 	@mkdir -p $(dir $@)

@@ -15,7 +15,8 @@ F=$MNT/bench
 T=/tmp/bench.tmpfs
 SIZE=256M
 RUNTIME=${VMBENCH_RUNTIME:-3}
-need_or_end bpfam bpfamd fio jq fastio
+LAT_ROUNDS=${VMBENCH_LAT_ROUNDS:-15}
+need_or_end bpfam bpfamd fio jq fastio readlat
 
 # fio_mibs NAME FIO-ARGS...: MiB/s of one fio job (reads + writes), or "-"
 fio_mibs() {
@@ -62,12 +63,19 @@ run_target() { # NAME FILE
 }
 
 # --- fast mode ---------------------------------------------------------------
+check_cmd "a $SIZE tmpfs file, written once" \
+	dd if=/dev/zero of=$T bs=1M count=${SIZE%M}
 fast_mount $DEV $MNT
 check_cmd "bpfam creat -s $SIZE $F" bpfam creat -s $SIZE $F
 check_cmd "write it once (pwrite)" fastio write $F 71
 off=$(ext0_off $F)
 s0=$(stats $MNT)
 run_target fast $F
+# ns per pread(), the fast-path file and the tmpfs file in turns
+lat4k=$(readlat 4096 "$LAT_ROUNDS" 20000 $F $T)
+lat1m=$(readlat 1048576 "$LAT_ROUNDS" 200 $F $T)
+check "readlat: both files timed, 4 KiB and 1 MiB" \
+	test "$(printf '%s\n%s\n' "$lat4k" "$lat1m" | wc -l)" -eq 4
 s1=$(stats $MNT)
 check_no_upcalls "the fast-mode runs" "$s0" "$s1"
 unmount_bpfam "fast" $MNT
@@ -82,8 +90,6 @@ else
 fi
 
 # --- tmpfs, and the device mapped raw at the file's extent ----------------------
-check_cmd "a $SIZE tmpfs file, written once" \
-	dd if=/dev/zero of=$T bs=1M count=${SIZE%M}
 run_target tmpfs $T
 rm -f $T
 R[raw.read]=$(timed $DEV read 1M mmap)
@@ -115,4 +121,22 @@ row "mmap 4K random" mrand raw.mrand
 row "mmap first touch" touch raw.touch
 echo "# bench: raw = fio's mmap engine on $DEV at the file's extent (no kernel copy);"
 echo "# bench: fast and tmpfs read() are bounded by the emulated kernel copy"
+lat_us() { # OUTPUT FILE FIELD: readlat's figure (2 median, 3 min, 4 max) in µs, or -
+	awk -v f="$2" -v k="$3" '$1 == f { v = $k }
+		END { if (v == "") print "-"; else printf "%.2f\n", v / 1000 }' <<<"$1"
+}
+lat_row() { # LABEL OUTPUT
+	printf '# bench: %-22s %9s %9s %13s %13s %10s\n' "$1" \
+		"$(lat_us "$2" $F 2)" "$(lat_us "$2" $T 2)" \
+		"$(lat_us "$2" $F 3)-$(lat_us "$2" $F 4)" \
+		"$(lat_us "$2" $T 3)-$(lat_us "$2" $T 4)" \
+		"$(ratio "$(lat_us "$2" $T 2)" "$(lat_us "$2" $F 2)")"
+}
+echo "# bench: "
+echo "# bench: read() at random offsets, fast and tmpfs in turns: $LAT_ROUNDS rounds (readlat); µs/call"
+printf '# bench: %-22s %9s %9s %13s %13s %10s\n' "" fast tmpfs "fast min-max" \
+	"tmpfs min-max" "fast/tmpfs"
+lat_row "read() 4K random" "$lat4k"
+lat_row "read() 1M random" "$lat1m"
+echo "# bench: (medians; fast/tmpfs is tmpfs's time over fast's, a throughput ratio)"
 tap_done
