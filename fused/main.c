@@ -645,6 +645,9 @@ static int serve(struct bpfamd *d, struct fuse_session *se)
 	if (fuse_daemonize(d->foreground))
 		goto unmount;
 	go_background(d);
+	/* After the fork: its thread must be the daemon's. */
+	if (bpfamd_memerr_start(d))
+		goto unmount;
 	bpfamd_notify_ready(d);
 	rc = run_loop(d, se) < 0 ? EXIT_FAIL : EXIT_OK;
 	bpfamd_log(LOG_INFO, "unmounting %s", d->mountpoint);
@@ -725,8 +728,6 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	rc = choose_mode(&d);
-	if (!rc)
-		rc = bpfamd_memerr_start(&d);
 	if (!rc)
 		rc = serve(&d, se);
 	else

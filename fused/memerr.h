@@ -2,7 +2,9 @@
 /*
  * Memory errors in the device mapping: a SIGBUS while the daemon copies
  * file data (a device file shrunk under it, a poisoned page of devdax)
- * fails that one request with EIO instead of killing the daemon.
+ * fails that one request with EIO instead of killing the daemon.  One
+ * anywhere else in the device (its own metadata gone or failed) ends the
+ * daemon with a line that says where and why, not a silent SIGBUS.
  */
 #ifndef BPFAMD_MEMERR_H
 #define BPFAMD_MEMERR_H
@@ -11,7 +13,10 @@
 
 #include "bpfamd.h"
 
-/* Install the SIGBUS handler for d's device mapping: 0 or EXIT_FAIL. */
+/*
+ * Install the SIGBUS handler for d's device mapping and start the thread
+ * that reports a fatal one: 0 or 1.  Call after fuse_daemonize().
+ */
 int bpfamd_memerr_start(struct bpfamd *d);
 
 /*

@@ -4,7 +4,8 @@
 # in one line, libfuse's standard options (-o ro, -s, max_threads), options
 # after the operands, mount -t fuse.bpfamd through mount.fuse3 and an fstab
 # line, and a SIGBUS on the device mapping (the device file shrunk under
-# the daemon) failing one request with EIO while the daemon goes on.
+# the daemon) failing one request with EIO while the daemon goes on, and
+# the daemon's own metadata cut under it ending it with one line saying so.
 # Needs root.  usage: options.sh [BUILD-DIR]
 set -u
 HERE=$(dirname "$0")
@@ -157,8 +158,8 @@ test_threads() {
 	fi
 	ok "bpfamd -s mounts"
 	check "-s: a file reads back" cmp "$DL_TMP/a.ref" "$mnt/a"
-	check "-s: one thread serves (and the keeper): 2 threads" \
-		[ "$(tasks "${DL_PID[$mnt]}")" -eq 2 ]
+	check "-s: one thread serves (and the keeper, the memory error watcher): 3 threads" \
+		[ "$(tasks "${DL_PID[$mnt]}")" -eq 3 ]
 	check "unmounts cleanly" dl_stop "$mnt"
 	if ! dl_start "$mnt" -o max_threads=2,max_idle_threads=1,role=primary; then
 		not_ok "bpfamd -o max_threads=2,max_idle_threads=1 mounts"
@@ -297,7 +298,7 @@ test_sigbus() {
 	check_errno "one that must zero cut space first: EIO" EIO \
 		pwrite "$mnt/far2" $((7 << 20)) 4096
 	check "the daemon still answers (no deadlock on its lock)" \
-		timeout 5 stat "$mnt/far"
+		quietly timeout 5 stat "$mnt/far"
 	check "the daemon is still running" kill -0 "$pid"
 	check "another file still reads back" cmp "$DL_TMP/a.ref" "$mnt/a"
 	check "stats: memory_errors counts both requests" \
@@ -306,6 +307,30 @@ test_sigbus() {
 		[ "$(grep -c "inode $(stat -c %i "$mnt/far"): memory error" \
 			"$DL_TMP/bpfamd.log")" -eq 1 ]
 	check "unmounts cleanly" dl_stop "$mnt"
+}
+
+# The daemon's own metadata gone under it (a device unbound or removed;
+# here the device file cut to nothing): the next heartbeat faults outside
+# any guarded copy.  The daemon cannot go on, and must say so.
+test_device_gone() {
+	local mnt pid line
+
+	check "mkfs a fresh device for the gone test" dl_mkfs 64M
+	mnt=$(dl_mountpoint gone)
+	if ! dl_start "$mnt" -o role=primary,mode=fallback,heartbeat=100; then
+		not_ok "bpfamd mounts for the gone test"
+		return
+	fi
+	pid=${DL_PID[$mnt]}
+	unset "DL_PID[$mnt]"
+	check "truncate the device file to nothing under the daemon" \
+		truncate -s 0 "$DEV"
+	check "the daemon ends within 10 s" dl_wait_exit "$pid"
+	line=$(grep -c "$DEV: memory at device offset [0-9]* is gone (device unbound, removed or shrunk): exiting; umount $mnt" \
+		"$DL_TMP/bpfamd.log")
+	check "it said why, once (not a silent SIGBUS): $line line(s)" \
+		[ "$line" -eq 1 ]
+	check "the dead mount goes with umount -l" umount -l "$mnt"
 }
 
 main() {
@@ -322,6 +347,7 @@ main() {
 	test_debug
 	test_mount8
 	test_sigbus
+	test_device_gone
 }
 
 main
