@@ -12,7 +12,10 @@
 # new bpfamd registers the device while the dead mount is still there and
 # one of its files still open, and finds the data intact; (3) the device
 # is unbound from device_dax under the mount: mappings zapped, pread EIO,
-# and once bound again a new bpfamd serves the data intact.
+# and once bound again a new bpfamd serves the data intact; (4) the same
+# under a running bpfamd: its own mapping of the metadata goes too, and it
+# exits with status 1 and one line saying so (fused/memerr.c), not of a
+# silent SIGBUS.
 . /vmtests/guest/fastlib.sh
 set -u
 
@@ -133,6 +136,44 @@ if mount_bpfam $DEV $MNT -o mode=fast && check_fast "unbind" $MNT; then
 	fi
 else
 	not_ok "bpfamd -o mode=fast mounts for the unbind"
+fi
+
+# --- 4: the device unbound under a running bpfamd ------------------------------
+# In the foreground, so that its log is a file (the guest has no syslog).
+GONE_LOG=/tmp/bpfamd-gone.log
+bpfamd -f -o mode=fast,heartbeat=100 $DEV $MNT >$GONE_LOG 2>&1 </dev/null &
+dpid=$!
+if wait_mounted $MNT 30 && check_fast "unbind under bpfamd" $MNT; then
+	check_cmd "unbind dax0.0 under a running bpfamd" \
+		sh -c "echo dax0.0 >$DRV/unbind"
+	status=none
+	for _ in $(seq 100); do
+		if ! kill -0 $dpid 2>/dev/null; then
+			wait $dpid
+			status=$?
+			break
+		fi
+		sleep 0.1
+	done
+	check "bpfamd exits with status 1 within 10 s (status: $status)" \
+		test "$status" = 1
+	lines=$(grep -c "$DEV: memory at device offset [0-9]* is gone (device unbound, removed or shrunk): exiting; umount $MNT" $GONE_LOG)
+	check "it said why in one line ($lines)" test "$lines" -eq 1
+	[ "$status" = 1 ] && [ "$lines" -eq 1 ] || show_log $GONE_LOG
+	kill -KILL $dpid 2>/dev/null
+	umount -l $MNT
+	check_cmd "bind it again" sh -c "echo dax0.0 >$DRV/bind"
+	if mount_bpfam $DEV $MNT -o mode=fast && check_fast "rebound" $MNT; then
+		check_cmd "the data is intact (fast path)" fastio read $F $SEED
+		unmount_bpfam "end" $MNT
+	else
+		not_ok "a new bpfamd mounts the rebound device"
+		show_log /tmp/bpfamd.log
+	fi
+else
+	not_ok "bpfamd -f -o mode=fast mounts for the unbind under it"
+	show_log $GONE_LOG
+	kill -KILL $dpid 2>/dev/null
 fi
 check "the kernel logged no oops" kernel_ok
 tap_done
