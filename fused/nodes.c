@@ -269,15 +269,9 @@ static void played_rename(struct bpfamd *d, const struct bpfam_record *r)
 		name_went(d, r->rename.dst_parent, r->rename.dst_name, victim);
 }
 
-/*
- * What a played record means for the kernel and the published fmaps; run
- * with readers excluded (bpfam_fs_play_next()), so that a getattr never
- * reports a size that the published fmap does not reach yet: the kernel
- * would take the read past the fmap's end for the end of the file.
- */
-static void played(void *arg, const struct bpfam_record *r)
+/* What a played record means for the kernel and the published fmaps. */
+static void played(struct bpfamd *d, const struct bpfam_record *r)
 {
-	struct bpfamd *d = arg;
 	const struct bpfam_inode *in;
 
 	switch (r->type) {
@@ -330,8 +324,8 @@ void bpfamd_refresh(struct bpfamd *d)
 	r = malloc(sizeof(*r));
 	if (!r)
 		return;
-	while ((rc = bpfam_fs_play_next(&d->fs, r, played, d, &err)) == 1)
-		;
+	while ((rc = bpfam_fs_play_next(&d->fs, r, &err)) == 1)
+		played(d, r);
 	free(r);
 	if (rc == -ESTALE) {
 		bpfamd_fence(d, err.msg);

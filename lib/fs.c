@@ -372,18 +372,15 @@ fail:
 	return rc;
 }
 
-static int play_then(struct bpfam_fs *fs, const struct bpfam_record *r,
-		     bpfam_played_fn then, void *arg, struct bpfam_err *err);
-
 int bpfam_fs_play_next(struct bpfam_fs *fs, struct bpfam_record *r,
-		       bpfam_played_fn then, void *arg, struct bpfam_err *err)
+		       struct bpfam_err *err)
 {
 	struct bpfam_log at = fs->log;
 	int rc = bpfam_log_next(&fs->log, r, err);
 
 	if (rc != 1)
 		return rc;
-	rc = play_then(fs, r, then, arg, err);
+	rc = bpfam_fs_play(fs, r, err);
 	if (rc) {
 		/* Not applied, so not consumed: the next call tries it again
 		 * rather than skip it. */
@@ -402,7 +399,7 @@ int bpfam_fs_refresh(struct bpfam_fs *fs, uint64_t *played,
 
 	if (!r)
 		return bpfam_err(err, ENOMEM, "%s: out of memory", fs->dev.path);
-	while ((rc = bpfam_fs_play_next(fs, r, NULL, NULL, err)) == 1)
+	while ((rc = bpfam_fs_play_next(fs, r, err)) == 1)
 		n++;
 	free(r);
 	if (played)
@@ -1211,25 +1208,17 @@ static int play(struct bpfam_fs *fs, const struct bpfam_record *r,
 	return BAD(r, "unknown type %u", r->type);
 }
 
-static int play_then(struct bpfam_fs *fs, const struct bpfam_record *r,
-		     bpfam_played_fn then, void *arg, struct bpfam_err *err)
+int bpfam_fs_play(struct bpfam_fs *fs, const struct bpfam_record *r,
+		  struct bpfam_err *err)
 {
 	int rc;
 
 	if (fs->exclude)
 		fs->exclude(fs, true);
 	rc = play(fs, r, err);
-	if (!rc && then)
-		then(arg, r);
 	if (fs->exclude)
 		fs->exclude(fs, false);
 	return rc;
-}
-
-int bpfam_fs_play(struct bpfam_fs *fs, const struct bpfam_record *r,
-		  struct bpfam_err *err)
-{
-	return play_then(fs, r, NULL, NULL, err);
 }
 
 /* ---- the metadata writer ---------------------------------------------- */

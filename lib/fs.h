@@ -187,21 +187,11 @@ int bpfam_fs_play(struct bpfam_fs *fs, const struct bpfam_record *r,
 		  struct bpfam_err *err);
 
 /*
- * What must change with a played record where readers look (a daemon's BPF
- * maps): called with the record once it applied, readers still excluded
- * (bpfam_fs.exclude), so that no reader sees the inode changed and that
- * not yet (a new size, and an fmap that still ends at the old one).
- */
-typedef void (*bpfam_played_fn)(void *arg, const struct bpfam_record *r);
-
-/*
- * Read the next record of the log into @r and play it, then @then(@arg,
- * @r) if @then is not NULL: 1, 0 at the end of the log, or the error of
- * reading or playing it.  A record that does not play is left unread, for
- * the next call.
+ * Read the next record of the log into @r and play it: 1, 0 at the end of
+ * the log, or the error of reading or playing it.  A record that does not
+ * play is left unread, for the next call.
  */
 int bpfam_fs_play_next(struct bpfam_fs *fs, struct bpfam_record *r,
-		       bpfam_played_fn then, void *arg,
 		       struct bpfam_err *err);
 
 /* Play records appended since the last call (a client host catching up). */

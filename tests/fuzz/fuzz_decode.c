@@ -172,7 +172,7 @@ static void play_holding(struct bpfam_fs *fs)
 	static struct bpfam_record r;
 	struct bpfam_inode *in;
 
-	while (bpfam_fs_play_next(fs, &r, NULL, NULL, NULL) == 1) {
+	while (bpfam_fs_play_next(fs, &r, NULL) == 1) {
 		if (r.type != BPFAM_REC_DELETE)
 			continue;
 		in = bpfam_fs_inode(fs, r.del.ino);

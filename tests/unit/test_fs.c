@@ -860,55 +860,6 @@ static void excluded_changes(void **state)
 	d->fs.exclude = NULL;
 }
 
-/* What played_inside() saw: the depth of exclusion and the file's size. */
-static struct {
-	int calls, depth;
-	uint64_t size;
-} then_saw;
-
-static void then_hook(void *arg, const struct bpfam_record *r)
-{
-	const struct bpfam_fs *fs = arg;
-	const struct bpfam_inode *in = bpfam_fs_inode(fs, seen.ino);
-
-	(void)r;
-	then_saw.calls++;
-	then_saw.depth = seen.depth;
-	then_saw.size = in && in->fmap ? in->fmap->size : 0;
-}
-
-/*
- * A client's daemon publishes what a played record changed inside the
- * exclusion that played it (bpfam_fs_play_next()'s @then): a reader that
- * saw the new size before the new fmap was published took the bytes in
- * between for the end of the file (multi/04-resize, once).
- */
-static void played_inside(void **state)
-{
-	struct fsdev *d = *state;
-	struct bpfam_fs client;
-	struct bpfam_record r;
-	struct bpfam_err err;
-	int rc;
-
-	testdev_mount(&client, d->path, BPFAM_OPEN_RDWR);
-	assert_int_equal(bpfam_fs_resize(&d->fs, d->file, 9 * MIB, 1, &d->err),
-			 0);
-	seen.ino = d->file;
-	see_file(&client, &seen.fmap, &seen.size);
-	client.exclude = watch_exclude;
-	memset(&then_saw, 0, sizeof(then_saw));
-	while ((rc = bpfam_fs_play_next(&client, &r, then_hook, &client,
-					&err)) == 1)
-		assert_int_equal(then_saw.depth, 1);
-	assert_int_equal(rc, 0);
-	assert_true(then_saw.calls >= 1);
-	assert_int_equal(then_saw.size, 9 * MIB);
-	assert_int_equal(seen.depth, 0);
-	client.exclude = NULL;
-	bpfam_fs_close(&client);
-}
-
 /*
  * Inodes sit in a table by number, in chunks: numbers across several
  * chunks find their own inode, an inode does not move when the table
@@ -1626,7 +1577,6 @@ int main(void)
 		T(remount_replays),
 		T(inode_table_spans_chunks),
 		T(excluded_changes),
-		T(played_inside),
 		T(play_overlap),
 		T(play_outside_device),
 		T(play_duplicate_name),
