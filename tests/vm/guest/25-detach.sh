@@ -98,6 +98,20 @@ exec 6<&-
 check_cmd "the dead mount goes with umount -l" umount -l $MNT
 check "the kernel logged no oops" kernel_ok
 
+# rebind_and_read: bind dax0.0 to device_dax again; a new bpfamd serves $F
+# on the fast path with its data intact
+rebind_and_read() {
+	check_cmd "bind it again" sh -c "echo dax0.0 >$DRV/bind"
+	if mount_bpfam $DEV $MNT -o mode=fast && check_fast "rebound" $MNT; then
+		ok "a new bpfamd mounts the rebound device"
+		check_cmd "the data is intact (fast path)" fastio read $F $SEED
+		unmount_bpfam "end" $MNT
+	else
+		not_ok "a new bpfamd mounts the rebound device"
+		show_log /tmp/bpfamd.log
+	fi
+}
+
 # --- 3: the device unbound under the mount -----------------------------------
 # Removal: kill_dax() sends the holder MF_MEM_PRE_REMOVE, and before the
 # unbind returns every mapping of the device's files is zapped, their
@@ -125,15 +139,7 @@ if mount_bpfam $DEV $MNT -o mode=fast && check_fast "unbind" $MNT; then
 	umount -l $MNT
 	check "the device stays lent while unbound ($(cat $SYS/lend))" \
 		test "$(cat $SYS/lend)" != none
-	check_cmd "bind it again" sh -c "echo dax0.0 >$DRV/bind"
-	if mount_bpfam $DEV $MNT -o mode=fast && check_fast "rebound" $MNT; then
-		ok "a new bpfamd mounts the rebound device"
-		check_cmd "the data is intact (fast path)" fastio read $F $SEED
-		unmount_bpfam "end" $MNT
-	else
-		not_ok "a new bpfamd mounts the rebound device"
-		show_log /tmp/bpfamd.log
-	fi
+	rebind_and_read
 else
 	not_ok "bpfamd -o mode=fast mounts for the unbind"
 fi
@@ -162,14 +168,7 @@ if wait_mounted $MNT 30 && check_fast "unbind under bpfamd" $MNT; then
 	[ "$status" = 1 ] && [ "$lines" -eq 1 ] || show_log $GONE_LOG
 	kill -KILL $dpid 2>/dev/null
 	umount -l $MNT
-	check_cmd "bind it again" sh -c "echo dax0.0 >$DRV/bind"
-	if mount_bpfam $DEV $MNT -o mode=fast && check_fast "rebound" $MNT; then
-		check_cmd "the data is intact (fast path)" fastio read $F $SEED
-		unmount_bpfam "end" $MNT
-	else
-		not_ok "a new bpfamd mounts the rebound device"
-		show_log /tmp/bpfamd.log
-	fi
+	rebind_and_read
 else
 	not_ok "bpfamd -f -o mode=fast mounts for the unbind under it"
 	show_log $GONE_LOG
